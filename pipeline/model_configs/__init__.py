@@ -13,9 +13,9 @@ from pipeline.model_configs.model import (
     model_config_from_dict,
     model_config_to_dict,
 )
+from pipeline.model_configs.sctnet import SCTHeadConfig, SCTNetConfig
 from pipeline.model_configs.segformer import MLPHeadConfig
 from pipeline.model_configs.segnext import LightHamHeadConfig, MSCANConfig
-from pipeline.model_configs.sctnet import SCTHeadConfig, SCTNetConfig
 from pipeline.model_configs.sotr import TwinHeadConfig
 
 __all__ = [

@@ -1,5 +1,5 @@
 """Configs of CCNet's parts: the dilated ResNet backbone and the criss-cross attention head
-(Huang et al., ICCV 2019).
+(Huang et al., "CCNet: Criss-Cross Attention for Semantic Segmentation", ICCV 2019).
 
 Defaults are CCNet with ResNet-50; ResNet-101 lives in `pipeline.models.presets`.
 """
@@ -20,14 +20,16 @@ from pipeline.model_configs._checks import (
 )
 from pipeline.model_configs.common import NUM_STAGES
 
-# Output stride → (stride, dilation) of stages 3 and 4.
+# Strides the last stages may stop at; below 32 the remaining stages dilate instead of striding.
 OUTPUT_STRIDES = (8, 16, 32)
+# Stride of each stage's output in a plain (undilated) ResNet: stem /4, then ×2 per stage.
+_PLAIN_STRIDES = (4, 8, 16, 32)
 
 
 @dataclass(frozen=True)
 class DilatedResNetConfig:
     depths: tuple[int, ...] = (3, 4, 6, 3)  # bottlenecks per stage: ResNet-50 (101: 3, 4, 23, 3)
-    stem_width: int = 64  # deep stem: 3×3 convs of stem_width, stem_width, 2·stem_width
+    stem_width: int = 64  # deep stem: 3×3 convs of stem_width, stem_width, 2·stem_width (CCNet: 64)
     base_width: int = 64  # bottleneck width of stage 1, doubled per stage, ×4 at the output
     output_stride: int = 8  # 8 = dilation 2 in stage 3 and 4 in stage 4 (CCNet)
 
@@ -45,16 +47,17 @@ class DilatedResNetConfig:
         return tuple(self.base_width * 4 * 2**i for i in range(NUM_STAGES))
 
     def stage_strides(self) -> tuple[int, ...]:
-        return tuple(min(s, self.output_stride) for s in (4, 8, 16, 32))
+        return tuple(min(s, self.output_stride) for s in _PLAIN_STRIDES)
 
 
 @dataclass(frozen=True)
 class CCHeadConfig:
     in_stage: int = 3  # the deepest stage
-    channels: int = 512  # width the criss-cross attention runs at
-    recurrence: int = 2  # R applications of the same attention module
-    qk_reduction: int = 8  # query/key channels = channels / qk_reduction
-    dropout: float = 0.1
+    channels: int = 512  # width the criss-cross attention runs at (2048 / 4 on ResNet)
+    recurrence: int = 2  # R applications of the same attention module; 2 reach every position
+    qk_reduction: int = 8  # query/key channels = channels // qk_reduction
+    fuse_channels: int = 512  # width of the 3×3 conv fusing the attention output with the head input
+    dropout: float = 0.1  # channel dropout before the classifier
 
     name: ClassVar[str] = "cc_head"
 
@@ -66,7 +69,8 @@ class CCHeadConfig:
         check_int_at_least(owner, "qk_reduction", self.qk_reduction, 1)
         if self.qk_reduction > self.channels:
             fail(owner, "qk_reduction", f"at most channels={self.channels}", self.qk_reduction)
+        check_int_at_least(owner, "fuse_channels", self.fuse_channels, 1)
         check_float_range(owner, "dropout", self.dropout, 0.0, 1.0)
 
     def check_encoder(self, stage_channels: tuple[int, ...]) -> None:
-        """Nothing to check: the input conv adapts to any width."""
+        """Nothing to check: the input conv adapts to any width and the head runs at any stride."""

@@ -19,6 +19,7 @@ from pipeline.model_configs._checks import (
     check_positive_floats,
     check_stage_indices,
     check_tuple_length_matches,
+    fail,
 )
 from pipeline.model_configs.common import NUM_STAGES
 
@@ -30,8 +31,8 @@ class EFTConfig:
     heads: tuple[int, ...] = (1, 2, 4, 8)  # attention heads per stage
     mlp_ratios: tuple[float, ...] = (3.8, 3.8, 3.8, 3.8)  # FFN hidden width / width (T: 3.8, B: 4)
     sr_ratios: tuple[int, ...] = (8, 4, 2, 1)  # key/value average-pool ratio per stage in training
-    ffn_relu: bool = True  # T puts a ReLU after fc1; B does not
-    drop_path: float = 0.1  # stochastic depth at the last block, linear from 0
+    ffn_relu: bool = True  # ReLU after fc1 (T and B both have it); False gives the plain SegFormer FFN
+    drop_path: float = 0.2  # stochastic depth at the last block, linear from 0 (official rate)
 
     name: ClassVar[str] = "eft"
 
@@ -45,6 +46,9 @@ class EFTConfig:
         check_ints_at_least(owner, "sr_ratios", self.sr_ratios, 1)
         check_positive_floats(owner, "mlp_ratios", self.mlp_ratios)
         check_divisible(owner, "widths", self.widths, "heads", self.heads)
+        for width, ratio in zip(self.widths, self.mlp_ratios):
+            if int(width * ratio) < 1:
+                fail(owner, "mlp_ratios", "ratios giving an FFN hidden width int(width * ratio) >= 1", self.mlp_ratios)
         if not isinstance(self.ffn_relu, bool):
             raise ConfigError(f"{owner}.ffn_relu: expected True or False, got {self.ffn_relu!r}")
         check_float_range(owner, "drop_path", self.drop_path, 0.0, 1.0)
@@ -58,20 +62,22 @@ class EFTConfig:
 
 @dataclass(frozen=True)
 class EDADecoderConfig:
-    in_stages: tuple[int, ...] = (1, 2, 3)  # the three deepest stages
-    depths: tuple[int, ...] = (1, 2, 3)  # EFA blocks on each input stage (official {1, 2, 3})
+    in_stages: tuple[int, ...] = (1, 2, 3)  # the three deepest stages, ascending; outputs meet at the first one's size
+    depths: tuple[int, ...] = (1, 2, 3)  # EFA blocks on each input stage: more on deeper, more semantic stages
     pool_ratios: tuple[int, ...] = (4, 2, 1)  # key/value pool ratio per input stage in training
-    heads: tuple[int, ...] = (2, 4, 8)  # attention heads per input stage
+    heads: tuple[int, ...] = (2, 4, 8)  # attention heads per input stage (blocks run at the encoder's widths)
     mlp_ratio: float = 2.0  # FFN hidden width / width (T: 2, B: 1)
     fuse_channels: int = 128  # width of the 1×1 fuse conv (T: 128, B: 768)
-    dropout: float = 0.1
-    drop_path: float = 0.1
+    dropout: float = 0.1  # channel dropout before the classifier, as in SegFormer-style heads
+    drop_path: float = 0.1  # the same stochastic-depth rate in every decoder block
 
     name: ClassVar[str] = "eda_decoder"
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         check_stage_indices(owner, "in_stages", self.in_stages, NUM_STAGES)
+        if list(self.in_stages) != sorted(self.in_stages):
+            fail(owner, "in_stages", "ascending stage indices (the first sets the output resolution)", self.in_stages)
         n = len(self.in_stages)
         for field in ("depths", "pool_ratios", "heads"):
             check_tuple_length_matches(owner, field, getattr(self, field), "in_stages", n)
@@ -85,10 +91,14 @@ class EDADecoderConfig:
 
     def check_encoder(self, stage_channels: tuple[int, ...]) -> None:
         """EFA blocks run at the encoder's widths, so each must split into the given heads."""
+        owner = type(self).__name__
         widths = tuple(stage_channels[i] for i in self.in_stages)
         for width, heads in zip(widths, self.heads):
             if width % heads != 0:
                 raise ConfigError(
-                    f"{type(self).__name__}.heads: expected head counts that divide the encoder widths "
+                    f"{owner}.heads: expected head counts that divide the encoder widths "
                     f"{widths} of stages {self.in_stages}, got {self.heads!r}"
                 )
+        if int(min(widths) * self.mlp_ratio) < 1:
+            expected = f"a ratio giving an FFN hidden width >= 1 at encoder widths {widths}"
+            fail(owner, "mlp_ratio", expected, self.mlp_ratio)

@@ -9,18 +9,20 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from pipeline.model_configs._checks import ConfigError, check_int_at_least
 from pipeline.model_configs.ccnet import CCHeadConfig, DilatedResNetConfig
 from pipeline.model_configs.edaformer import EDADecoderConfig, EFTConfig
+from pipeline.model_configs.sctnet import SCTHeadConfig, SCTNetConfig
 from pipeline.model_configs.segformer import MLPHeadConfig
 from pipeline.model_configs.segnext import LightHamHeadConfig, MSCANConfig
-from pipeline.model_configs.sctnet import SCTHeadConfig, SCTNetConfig
 from pipeline.model_configs.sotr import TwinHeadConfig
 
-EncoderConfig = Union[MSCANConfig, SCTNetConfig, EFTConfig, DilatedResNetConfig]
-DecoderConfig = Union[LightHamHeadConfig, SCTHeadConfig, EDADecoderConfig, CCHeadConfig, TwinHeadConfig, MLPHeadConfig]
+EncoderConfig = MSCANConfig | SCTNetConfig | EFTConfig | DilatedResNetConfig
+DecoderConfig = (
+    LightHamHeadConfig | SCTHeadConfig | EDADecoderConfig | CCHeadConfig | TwinHeadConfig | MLPHeadConfig
+)
 
 ENCODER_CONFIGS: dict[str, type] = {
     MSCANConfig.name: MSCANConfig,

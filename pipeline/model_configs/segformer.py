@@ -11,9 +11,9 @@ from pipeline.model_configs.common import NUM_STAGES
 
 @dataclass(frozen=True)
 class MLPHeadConfig:
-    in_stages: tuple[int, ...] = (0, 1, 2, 3)  # every stage, resized to the first one's stride
-    channels: int = 256  # embedding width of each stage before fusion
-    dropout: float = 0.1
+    in_stages: tuple[int, ...] = (0, 1, 2, 3)  # every stage, resized to the finest selected one (smallest index)
+    channels: int = 256  # embedding width of each stage and of the fused map (SegFormer B0/B1: 256, B2-B5: 768)
+    dropout: float = 0.1  # SegFormer's dropout before the classifier
 
     name: ClassVar[str] = "mlp_head"
 

@@ -50,12 +50,12 @@ PRESETS: dict[str, ModelConfig] = {
     # SCTNet (AAAI 2024): CFBlock backbone + DAPPM head.
     "sctnet_s": ModelConfig(
         SCTNetConfig(base_width=32),
-        SCTHeadConfig(dappm_channels=64, dappm_out_channels=64, head_channels=64),
+        SCTHeadConfig(dappm_channels=64, dappm_out_channels=64, head_channels=128),
         CITYSCAPES_CLASSES,
     ),
     "sctnet_b": ModelConfig(
         SCTNetConfig(base_width=64),
-        SCTHeadConfig(dappm_channels=128, dappm_out_channels=128, head_channels=128),
+        SCTHeadConfig(dappm_channels=128, dappm_out_channels=128, head_channels=256),
         CITYSCAPES_CLASSES,
     ),
     # EDAFormer (ECCV 2024): embedding-free encoder + all-attention decoder.
@@ -65,7 +65,6 @@ PRESETS: dict[str, ModelConfig] = {
             widths=(64, 128, 256, 512),
             depths=(3, 3, 22, 3),
             mlp_ratios=(4, 4, 4, 4),
-            ffn_relu=False,
         ),
         EDADecoderConfig(mlp_ratio=1.0, fuse_channels=768),
         ADE20K_CLASSES,

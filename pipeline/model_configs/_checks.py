@@ -50,8 +50,8 @@ def check_odd_kernels(owner: str, field: str, values: Iterable[object]) -> None:
 
 def check_float_range(owner: str, field: str, value: object, low: float, high: float, high_inclusive: bool = False) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        ok = low <= float(value) <= high if high_inclusive else low <= float(value) < high
+    if isinstance(value, (int, float)) and ok:
+        ok = low <= value <= high if high_inclusive else low <= value < high
     if not ok:
         bracket = "]" if high_inclusive else ")"
         fail(owner, field, f"a number in [{low}, {high}{bracket}", value)

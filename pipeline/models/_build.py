@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from torch import nn
 
 from pipeline.model_configs import ConfigError, ModelConfig
@@ -27,7 +29,7 @@ def resolve_config(preset_or_config: str | ModelConfig, num_classes: int | None 
 def build_model(preset_or_config: str | ModelConfig, num_classes: int | None = None) -> SegmentationModel:
     config = resolve_config(preset_or_config, num_classes)
     encoder = ENCODERS[config.encoder_name](config.encoder)
-    info: tuple[FeatureInfo, ...] = encoder.feature_info
+    info: tuple[FeatureInfo, ...] = cast(tuple[FeatureInfo, ...], encoder.feature_info)
     expected = tuple(zip(config.encoder.stage_channels(), config.encoder.stage_strides()))
     if tuple((f.channels, f.stride) for f in info) != expected:
         raise RuntimeError(f"{type(encoder).__name__}.feature_info {info} disagrees with its config {expected}")

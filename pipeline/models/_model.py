@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -19,7 +21,8 @@ class SegmentationModel(nn.Module):
 
     @property
     def feature_info(self) -> tuple[FeatureInfo, ...]:
-        return self.encoder.feature_info
+        info: tuple[FeatureInfo, ...] = cast(tuple[FeatureInfo, ...], self.encoder.feature_info)
+        return info
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         features = self.encoder(images)  # [(B, C_i, H/s_i, W/s_i) for each stage]

@@ -1,0 +1,43 @@
+"""Metric names shared by measurement, training, search and reports. Imports nothing.
+
+One spelling per quantity, so a column written by the search driver is the column a report reads.
+Cost metrics are per image unless the name says otherwise; compute is counted in
+multiply-accumulates (MACs), never in FLOPs.
+"""
+
+from __future__ import annotations
+
+# Cost of the inference graph.
+COST_PARAMS = "cost/params"  # parameters, shared weights counted once
+COST_GMACS = "cost/gmacs"  # 1e9 multiply-accumulates per image (see pipeline.measure's MAC rule)
+COST_LATENCY_MS = "cost/latency_ms"  # median wall time of one forward of a batch, milliseconds
+COST_LATENCY_P10_MS = "cost/latency_p10_ms"  # 10th percentile of the same repeats
+COST_LATENCY_P90_MS = "cost/latency_p90_ms"  # 90th percentile of the same repeats
+COST_FPS = "cost/fps"  # images per second at the median latency (batch / median)
+
+# Quality.
+VAL_MIOU = "val/miou"  # mean intersection over union on the validation split
+VAL_LOSS = "val/loss"
+TRAIN_LOSS = "train/loss"
+
+COST_METRICS: tuple[str, ...] = (
+    COST_PARAMS,
+    COST_GMACS,
+    COST_LATENCY_MS,
+    COST_LATENCY_P10_MS,
+    COST_LATENCY_P90_MS,
+    COST_FPS,
+)
+
+__all__ = [
+    "COST_FPS",
+    "COST_GMACS",
+    "COST_LATENCY_MS",
+    "COST_LATENCY_P10_MS",
+    "COST_LATENCY_P90_MS",
+    "COST_METRICS",
+    "COST_PARAMS",
+    "TRAIN_LOSS",
+    "VAL_LOSS",
+    "VAL_MIOU",
+]

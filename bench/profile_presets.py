@@ -207,17 +207,28 @@ def markdown(device: str, counts: list[dict[str, Any]], latencies: list[dict[str
     return "\n".join(parts)
 
 
+def write_results(device: str, args: Any, counts: list[dict[str, Any]], latencies: list[dict[str, Any]]) -> str:
+    """Write JSON and Markdown atomically, so an interrupted run keeps every preset finished so far."""
+    fingerprint = collect_fingerprint(device)
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {"device": device, "counts": counts, "latency": latencies, "fingerprint": fingerprint.to_dict()}
+    text = markdown(device, counts, latencies, format_fingerprint(fingerprint))
+    for suffix, content in ((".json", json.dumps(payload, indent=1)), (".md", text)):
+        target = args.out / f"profile_{device}{suffix}"
+        partial = target.with_suffix(suffix + ".tmp")
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(target)
+    return text
+
+
 def run_device(device: str, args: Any) -> None:
     counts: list[dict[str, Any]] = []
     latencies: list[dict[str, Any]] = []
+    text = ""
     for preset in args.presets:
         for size in args.sizes:
             start = time.perf_counter()
-            try:
-                row, model = count_row(preset, size, device, not args.no_reference)
-            except NotImplementedError as error:  # a model file not written yet
-                print(f"[{device}] {preset} {size}: skipped ({error})", file=sys.stderr)
-                continue
+            row, model = count_row(preset, size, device, not args.no_reference)
             counts.append(row)
             print(f"[{device}] {preset} {size[0]}x{size[1]}: {row['gmacs']:.2f} GMACs "
                   f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
@@ -227,12 +238,7 @@ def run_device(device: str, args: Any) -> None:
                     print(f"[{device}]   {mode}: {latencies[-1].get('latency_ms', latencies[-1].get('error'))}",
                           file=sys.stderr)
             del model
-    fingerprint = collect_fingerprint(device)
-    args.out.mkdir(parents=True, exist_ok=True)
-    payload = {"device": device, "counts": counts, "latency": latencies, "fingerprint": fingerprint.to_dict()}
-    (args.out / f"profile_{device}.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    text = markdown(device, counts, latencies, format_fingerprint(fingerprint))
-    (args.out / f"profile_{device}.md").write_text(text, encoding="utf-8")
+        text = write_results(device, args, counts, latencies)
     print(text)
 
 

@@ -17,8 +17,13 @@ COST_FPS = "cost/fps"  # images per second at the median latency (batch / median
 
 # Quality.
 VAL_MIOU = "val/miou"  # mean intersection over union on the validation split
+VAL_PIXEL_ACC = "val/pixel_acc"  # correctly labelled pixels / labelled pixels (ignore excluded)
 VAL_LOSS = "val/loss"
 TRAIN_LOSS = "train/loss"
+
+# Progress.
+EPOCH = "epoch"  # epochs completed, counted from 1
+TRAIN_IMAGES_PER_S = "train/images_per_s"  # training throughput over all workers
 
 COST_METRICS: tuple[str, ...] = (
     COST_PARAMS,
@@ -37,7 +42,10 @@ __all__ = [
     "COST_LATENCY_P90_MS",
     "COST_METRICS",
     "COST_PARAMS",
+    "EPOCH",
+    "TRAIN_IMAGES_PER_S",
     "TRAIN_LOSS",
     "VAL_LOSS",
     "VAL_MIOU",
+    "VAL_PIXEL_ACC",
 ]

@@ -1,0 +1,71 @@
+"""The schema of an experiment's result rows, shared by the search driver (writer) and the
+reporting stage (reader). Imports neither torch nor Ray.
+
+One row per evaluated point: a trained (or stopped, or rejected) trial, or one ISR setting of a
+finished trial. Sampled search dimensions and resolved config fields are flattened into extra
+columns named `config/<name>`; every other column is listed here.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pipeline import metric_names as m
+
+RESULTS_FILE = "results.parquet"  # in the experiment directory
+
+# Row kinds.
+KIND_TRIAL = "trial"
+KIND_ISR = "isr"
+KINDS = (KIND_TRIAL, KIND_ISR)
+
+# Trial states. "stopped": ended early by the scheduler, its metrics are from fewer epochs.
+STATUS_FINISHED = "finished"
+STATUS_STOPPED = "stopped"
+STATUS_INFEASIBLE = "infeasible"  # rejected by the cost gate, never trained
+STATUS_FAILED = "failed"  # raised; its error is in `error`
+STATUSES = (STATUS_FINISHED, STATUS_STOPPED, STATUS_INFEASIBLE, STATUS_FAILED)
+
+CONFIG_PREFIX = "config/"
+
+
+class Column(NamedTuple):
+    name: str
+    dtype: str  # pandas dtype the reader checks: "string", "int64", "float64", "bool", "list<float64>"
+    description: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("row_id", "string", "unique id of the row: the trial id, or '<trial id>/isr=<enc>/<dec>'"),
+    Column("experiment", "string", "experiment name from the job spec"),
+    Column("trial_id", "string", "deterministic trial name"),
+    Column("arch_id", "string", "stable hash of the resolved model config (same architecture → same id)"),
+    Column("kind", "string", f"one of {KINDS}"),
+    Column("status", "string", f"one of {STATUSES}"),
+    Column("parent_trial_id", "string", "for ISR rows, the trial the weights come from; empty otherwise"),
+    Column("isr_encoder", "string", "ISR factors of the encoder, comma-separated; empty when none"),
+    Column("isr_decoder", "string", "ISR factors of the decoder, comma-separated; empty when none"),
+    Column("epochs", "int64", "epochs the weights were trained for (0 when never trained)"),
+    Column("max_epochs", "int64", "epochs the schedule asked for"),
+    Column(m.VAL_MIOU, "float64", "validation mIoU in [0, 1]; NaN when never trained"),
+    Column(m.VAL_PIXEL_ACC, "float64", "validation pixel accuracy in [0, 1]; NaN when never trained"),
+    Column(m.COST_PARAMS, "int64", "parameters of the inference graph"),
+    Column(m.COST_GMACS, "float64", "1e9 multiply-accumulates per image at the spec's input size"),
+    Column(m.COST_LATENCY_MS, "float64", "median latency of one forward, ms; NaN when not measured"),
+    Column(m.COST_LATENCY_P10_MS, "float64", "p10 latency, ms; NaN when not measured"),
+    Column(m.COST_LATENCY_P90_MS, "float64", "p90 latency, ms; NaN when not measured"),
+    Column(m.COST_FPS, "float64", "images per second at the median latency; NaN when not measured"),
+    Column("learning_curve", "list<float64>", "validation mIoU after each evaluated epoch, in order"),
+    Column("model_config", "string", "JSON of the resolved model config (pipeline.model_configs dict form)"),
+    Column("hparams", "string", "JSON of the training hyperparameters of the trial"),
+    Column("seed", "int64", "seed of the trial"),
+    Column("wall_time_s", "float64", "wall time of the trial (training + evaluation), seconds"),
+    Column("device_hours", "float64", "accelerator- or CPU-worker-hours spent: workers × wall time / 3600"),
+    Column("device", "string", "fingerprint of the device the metrics were measured on"),
+    Column("code_version", "string", "git commit (or package version) of segnas"),
+    Column("library_versions", "string", "JSON: torch, ray, optuna versions"),
+    Column("finished_at", "float64", "UNIX time the row was written; orders the search's history"),
+    Column("error", "string", "why the trial failed or was infeasible; empty otherwise"),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.cli import data_cmd, models_cmd, profile_cmd
+from pipeline.cli import data_cmd, models_cmd, profile_cmd, report_cmd, search_cmd, submit_cmd, train_cmd
 from pipeline.cli._command import Command
 from pipeline.model_configs import ConfigError
 
@@ -15,6 +15,12 @@ COMMANDS: dict[str, Command] = {
     "models": models_cmd,
     "profile": profile_cmd,
     "data": data_cmd,
+    "report": report_cmd,
+    "train": train_cmd,
+    "search": search_cmd,
+    "submit": submit_cmd,
+    "status": submit_cmd.STATUS,
+    "logs": submit_cmd.LOGS,
 }
 
 

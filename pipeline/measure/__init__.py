@@ -4,6 +4,7 @@ Depends on `pipeline.models` only; nothing in the model zoo imports from here. C
 in MACs (one multiply-accumulate = 1) and named so everywhere; `_mac_rule` states what counts.
 """
 
+from pipeline.measure._config_model import model_for_measurement, parameter_count
 from pipeline.measure._coverage import CoverageAudit, OpCoverage, ReferenceCount, audit_coverage, reference_count
 from pipeline.measure._fingerprint import TIMING_ENV_VARS, Fingerprint, collect_fingerprint
 from pipeline.measure._latency import LatencyStats, measure_latency, summarize_samples
@@ -69,8 +70,10 @@ __all__ = [
     "format_profiles",
     "format_table",
     "measure_latency",
+    "model_for_measurement",
     "op_category",
     "op_status",
+    "parameter_count",
     "parse_isr",
     "profile_model",
     "profile_row",

@@ -1,0 +1,74 @@
+"""`segnas train SPEC.yaml [--address ADDR]`: train the spec's model on Ray Train.
+
+Prints one progress line per epoch (epoch, loss, mIoU, images/s, ETA; from the rank-0 worker),
+writes checkpoints and `history.jsonl` into the experiment directory (<storage.path>/<name>), and
+resumes from the latest checkpoint there when one exists. Without an address a local Ray
+instance with every CPU of this machine is started (or a running one in this process is reused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+HELP = "Train the model of a job spec on Ray Train (checkpoints, history, resume)."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    # No torch/Ray import here: building the parser must stay cheap for every other subcommand.
+    parser.add_argument("spec", type=Path, help="experiment spec (YAML), e.g. jobs/demo_train.yaml")
+    parser.add_argument("--address", help="Ray cluster address (overrides the spec's ray.address); none: local Ray")
+
+
+def run(args: argparse.Namespace) -> int:
+    import ray
+
+    from pipeline import metric_names as m
+    from pipeline.specs import SpecError, load_spec
+    from pipeline.training import HISTORY_FILE, fit_model, prepare_dataset
+
+    spec = load_spec(args.spec)
+    if spec.model is None:
+        raise SpecError(f"{args.spec}: model: missing section; `segnas train` trains the model it names")
+    experiment_dir = spec.experiment_dir
+    experiment_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.spec, experiment_dir / "spec.yaml")
+    dataset = spec.resolved_dataset()
+    num_classes = prepare_dataset(dataset)
+    model_config = spec.model.model_config_dict(num_classes)
+    address = args.address or spec.ray.address
+    started_here = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address)
+        else:
+            ray.init(num_cpus=os.cpu_count())
+        started_here = True
+    print(
+        f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
+        f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir}",
+        flush=True,
+    )
+    try:
+        result = fit_model(
+            model_config,
+            spec.train,
+            dataset,
+            spec.scaling,
+            run_name=spec.name,
+            storage_path=str(experiment_dir.parent),
+        )
+    finally:
+        if started_here:
+            ray.shutdown()
+    final = result.metrics
+    print(
+        f"segnas train: done in {result.wall_time_s:.1f} s: epoch {final.get(m.EPOCH)}, "
+        f"mIoU {final.get(m.VAL_MIOU, float('nan')):.4f}, pixel acc {final.get(m.VAL_PIXEL_ACC, float('nan')):.4f}; "
+        f"checkpoint {result.checkpoint_path}; history {Path(result.run_dir) / HISTORY_FILE}",
+        file=sys.stdout,
+    )
+    return 0

@@ -1,0 +1,93 @@
+"""Gathering the report data: costs, comparisons, hypervolume history, small experiments, safe JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reports import embed_json, gather_report, hypervolume, load_experiments, render_html
+from tests.reports.results_factory import demo_rows, isr, trial, write_results
+
+
+def test_cost_summary_and_hypervolume(tmp_path: Path) -> None:
+    data, _ = gather_report(load_experiments([write_results(tmp_path / "exp", demo_rows())]))
+    cost = data.costs[0]
+    assert (cost.trials, cost.finished, cost.stopped, cost.infeasible, cost.failed, cost.isr_rows) == (6, 3, 1, 1, 1, 2)
+    assert cost.device_hours == pytest.approx(8 * 2 * 60 / 3600)
+    assert data.references["miou_gmacs"] == [0.0, 11.0]
+    # front of mIoU–GMACs: t1 (0.6, 10), t1-ISR (0.58, 6), t2 (0.5, 5), t1-ISR2 (0.45, 4); t3 is dominated
+    expected = hypervolume([[0.6, 10], [0.58, 6], [0.5, 5], [0.45, 4], [0.4, 8]], [0, 11], [True, False])
+    assert data.hypervolumes["exp"]["miou_gmacs"] == pytest.approx(expected)
+    assert data.table_set == "miou_gmacs_fps"
+    isr_point = next(p for p in data.points if p.row_id == "t1/isr=2,2,1,1/2,2,2")
+    assert isr_point.parent_row_id == "t1" and isr_point.on_front["miou_gmacs"]
+    assert {"encoder": "eft", "lr": "0.001"}.items() <= next(
+        p for p in data.points if p.row_id == "t1").config.items()
+
+
+def test_history_is_ordered_by_finished_at_and_never_decreases(tmp_path: Path) -> None:
+    data, _ = gather_report(load_experiments([write_results(tmp_path / "exp", demo_rows())]))
+    steps = data.history["exp"]["miou_gmacs"]
+    assert [s.finished_at for s in steps] == [100, 200, 300, 400, 410]  # eligible rows only
+    values = [s.hypervolume for s in steps]
+    assert values == sorted(values) and values[-1] == pytest.approx(data.hypervolumes["exp"]["miou_gmacs"])
+    assert values[0] == pytest.approx(0.6 * (11 - 10))
+
+
+def test_comparison_common_reference_gained_and_lost(tmp_path: Path) -> None:
+    a = write_results(tmp_path / "a", [trial("x", "finished", 0.5, 4.0), trial("y", "finished", 0.6, 8.0)])
+    better = trial("z", "finished", 0.7, 4.0)
+    parent = trial("y", "finished", 0.6, 8.0)
+    b = write_results(tmp_path / "b", [parent, better, isr(parent, "2,2,1,1", "", 0.65, 3.0)])
+    data, _ = gather_report(load_experiments([a, b]))
+    (comparison,) = data.comparisons
+    s = next(s for s in comparison.sets if s.set_name == "miou_gmacs")
+    assert s.reference == (0.0, 8.8)  # 1.1 × the largest GMACs over both experiments
+    assert s.hv_base == pytest.approx(hypervolume([[0.5, 4], [0.6, 8]], [0, 8.8], [True, False]))
+    assert s.hv_other == pytest.approx(hypervolume([[0.7, 4], [0.65, 3], [0.6, 8]], [0, 8.8], [True, False]))
+    assert s.hv_other > s.hv_base
+    assert s.gained == ("arch-y isr=2,2,1,1/", "arch-z")
+    assert s.lost == ("arch-x", "arch-y")  # y is dominated by z in B
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [trial("only", "finished", 0.5, 3.0)],
+        [trial("a", "finished", 0.5, 3.0), trial("b", "finished", 0.6, 4.0)],
+        [trial("a", "stopped", 0.5, 3.0), trial("b", "stopped", 0.6, 4.0)],
+        [trial("a", "infeasible", float("nan"), 30.0), trial("b", "failed", float("nan"), 3.0, curve=[])],
+        [],
+    ],
+    ids=["one-finished", "two-finished", "all-stopped", "none-trained", "empty"],
+)
+def test_small_experiments_render(tmp_path: Path, rows: list[dict]) -> None:
+    directory = write_results(tmp_path / "exp", rows) if rows else _empty(tmp_path / "exp")
+    data, table = gather_report(load_experiments([directory]))
+    assert len(table) == len(rows)
+    assert data.table_set == "miou_gmacs"  # no latency anywhere
+    html = render_html(data)
+    assert 'id="report-data"' in html
+    json.loads(data.to_json())
+
+
+def _empty(directory: Path) -> Path:
+    from tests.reports.results_factory import frame
+
+    directory.mkdir(parents=True)
+    frame([trial("x", "finished", 0.5, 1.0)]).iloc[:0].to_parquet(directory / "results.parquet")
+    return directory
+
+
+def test_embedded_json_cannot_close_the_script_tag(tmp_path: Path) -> None:
+    data, _ = gather_report(load_experiments([write_results(tmp_path / "exp", demo_rows())]))
+    html = render_html(data)
+    start = html.index('<script type="application/json" id="report-data">') + len(
+        '<script type="application/json" id="report-data">')
+    embedded = html[start:html.index("</script>", start)]
+    assert "<" not in embedded
+    point = json.loads(embedded)["points"][5]
+    assert point["row_id"] == "t6" and point["error"] == "RuntimeError: boom </script><b>x</b>"  # intact
+    assert embed_json('{"a":"</script>"}') == '{"a":"\\u003c/script>"}'

@@ -1,0 +1,107 @@
+"""One small search on the shared local Ray: rows of every status, ISR rows, and resume without retraining.
+
+The study is created beforehand with three enqueued points, so the trials are known in advance and
+run one at a time (max_concurrent 1): a small ISR-capable model that finishes, a wide one over the
+parameter budget, and a deeper one with a vanishing learning rate that the multi-objective
+scheduler cuts at the epoch-1 rung (dominated: more costly and no better than the first).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+from pipeline import metric_names as m
+from pipeline.results_schema import COLUMN_NAMES, RESULTS_FILE
+from pipeline.search import run_search
+from pipeline.specs import load_spec
+
+SPACE = """
+name: ray_test
+encoders:
+  eft:
+    fixed: {widths: [8, 16, 32, 64], heads: [1, 2, 2, 4], mlp_ratios: [2, 2, 2, 2], drop_path: 0.0}
+    dimensions:
+      depths: {type: categorical, choices: [[1, 1, 1, 1], [1, 1, 2, 1]]}
+      widths[3]: {type: categorical, choices: [64, 256]}
+decoders:
+  eda_decoder:
+    fixed: {depths: [1, 1, 1], heads: [2, 2, 2], mlp_ratio: 1.0, fuse_channels: 16, drop_path: 0.0}
+train:
+  lr: {type: categorical, choices: [0.01, 1.0e-7]}
+"""
+
+SPEC = """
+name: ray_test
+dataset:
+  layout: synth
+  synth: {seed: 0, num_train: 8, num_val: 4, size: [64, 64], num_classes: 10}
+  transform: {crop_size: [64, 64], ratio_range: [1.0, 1.0]}
+model: {config: {encoder: {name: eft}, decoder: {name: mlp_head}}}
+train: {epochs: 2, batch_size: 4, lr: 0.01, head_lr_mult: 1.0, warmup_iters: 0, checkpoint_every: 1, keep_checkpoints: 1}
+scaling: {num_workers: 1, cpus_per_worker: 1}
+storage: {path: STORAGE}
+search:
+  space: SPACE
+  num_samples: 3
+  objectives: {val/miou: max, cost/params: min}
+  sampler: random
+  input_size: [64, 64]
+  budget: {max_params: 200000}
+  scheduler: {type: mo_halving, grace_epochs: 1, reduction_factor: 2}
+  isr: ["2,2,1,1/2,2,2"]
+  latency: {repeats: 2, warmup: 1}
+  max_concurrent: 1
+"""
+
+POINTS = [
+    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 64, "train.lr": 0.01},  # finishes
+    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 256, "train.lr": 0.01},  # over the parameter budget
+    {"eft.depths": "[1,1,2,1]", "eft.widths[3]": 64, "train.lr": 1e-7},  # dominated at epoch 1: stopped
+]
+
+
+@pytest.mark.slow
+def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Path, ray_local: None) -> None:
+    (tmp_path / "space.yaml").write_text(SPACE)
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(SPEC.replace("STORAGE", str(tmp_path / "runs")).replace("SPACE", str(tmp_path / "space.yaml")))
+    spec = load_spec(spec_path)
+    exp_dir = spec.experiment_dir
+    exp_dir.mkdir(parents=True)
+    study = optuna.create_study(storage=f"sqlite:///{exp_dir / 'study.db'}", study_name=spec.name,
+                                directions=["maximize", "minimize"])
+    for point in POINTS:
+        study.enqueue_trial(point)
+
+    first = run_search(spec, spec_path)
+    rows = pd.read_parquet(exp_dir / RESULTS_FILE)
+    assert list(rows.columns[: len(COLUMN_NAMES)]) == list(COLUMN_NAMES)
+    trials = rows[rows["kind"] == "trial"].set_index("trial_id")
+    assert first.trials_run == 3 and len(trials) == 3
+    assert trials["status"].to_dict() == {"t0000": "finished", "t0001": "infeasible", "t0002": "stopped"}
+    assert trials["epochs"].to_dict() == {"t0000": 2, "t0001": 0, "t0002": 1}
+    assert len(trials.loc["t0000", "learning_curve"]) == 2 and not math.isnan(trials.loc["t0000", m.COST_LATENCY_MS])
+    assert math.isnan(trials.loc["t0001", m.VAL_MIOU]) and trials.loc["t0001", m.COST_PARAMS] > 200_000
+    assert "over budget" in trials.loc["t0001", "error"]
+    trained = sorted(p.name for p in (exp_dir / "runs").iterdir() if p.name.startswith("point-"))
+    assert len(trained) == 2  # the infeasible point never reached Ray Train
+    isr = rows[rows["kind"] == "isr"]
+    assert len(isr) == 1 and isr.iloc[0]["parent_trial_id"] == "t0000" and isr.iloc[0]["status"] == "finished"
+    assert isr.iloc[0]["isr_encoder"] == "2,2,1,1" and isr.iloc[0]["isr_decoder"] == "2,2,2"
+    assert isr.iloc[0][m.COST_GMACS] < trials.loc["t0000", m.COST_GMACS]  # pooling harder costs less
+    assert json.loads(trials.loc["t0002", "hparams"]) == {"lr": 1e-7}
+    statuses = {t.number: t.user_attrs.get("status") for t in optuna.load_study(study_name=spec.name, storage=f"sqlite:///{exp_dir / 'study.db'}").trials}
+    assert statuses == {0: "finished", 1: "infeasible", 2: "stopped"}
+
+    # The same command again: the search is complete, nothing is trained, no row is added.
+    stamps = {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()}
+    second = run_search(spec, spec_path)
+    assert second.trials_before == 3 and second.trials_run == 0
+    assert len(pd.read_parquet(exp_dir / RESULTS_FILE)) == len(rows)
+    assert {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()} == stamps

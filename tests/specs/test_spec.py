@@ -1,0 +1,110 @@
+"""Experiment specs: every job in jobs/ loads; unknown keys suggest the nearest key; bad values name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.specs import SECTION_PARSERS, ExperimentSpec, SpecError, load_spec, parse_spec
+from pipeline.training import SYNTH_LAYOUT, AuxConfig, OHEMConfig, TrainConfig
+
+JOBS = Path(__file__).resolve().parents[2] / "jobs"
+MINIMAL = {"name": "t", "dataset": {"layout": "synth"}, "model": {"preset": "segnext_t"}}
+
+
+def _with(path: str, value: object) -> dict:
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL))
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return data
+
+
+@pytest.mark.parametrize("path", sorted(JOBS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_job_spec_loads(path: Path) -> None:
+    spec = load_spec(path)
+    assert isinstance(spec, ExperimentSpec) and spec.source == str(path)
+    assert spec.experiment_dir.name == spec.name
+    assert spec.model is not None or spec.search is not None
+    if spec.model is not None:
+        assert spec.model.model_config_dict(10)["encoder"]["name"]
+
+
+def test_recipes_of_the_papers() -> None:
+    cityscapes = load_spec(JOBS / "cityscapes_train.yaml").train
+    assert (cityscapes.optimizer, cityscapes.lr, cityscapes.poly_power) == ("sgd", 0.01, 0.9)
+    assert cityscapes.aux == AuxConfig(stage=3, weight=0.4, channels=256)
+    assert cityscapes.ohem == OHEMConfig(thresh=0.7, min_kept=100000)
+    assert cityscapes.eval.mode == "slide" and cityscapes.eval.stride == (768, 768)
+    ade = load_spec(JOBS / "ade20k_train.yaml").train
+    assert (ade.optimizer, ade.lr, ade.head_lr_mult, ade.warmup_iters) == ("adamw", 6e-5, 10.0, 1500)
+
+
+def test_defaults_and_synth_root() -> None:
+    spec = parse_spec(MINIMAL, "jobs/x.yaml")
+    assert spec.train == TrainConfig() and spec.search is None
+    assert spec.dataset.layout == SYNTH_LAYOUT
+    assert spec.resolved_dataset().root == str(spec.experiment_dir / "data")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("train.lr_mult", 3, "jobs/x.yaml: train.lr_mult: unknown key; did you mean 'head_lr_mult'?"),
+        ("train.ohem.min_keep", 3, "jobs/x.yaml: train.ohem.min_keep: unknown key; did you mean 'min_kept'?"),
+        ("scaling.num_worker", 3, "jobs/x.yaml: scaling.num_worker: unknown key; did you mean 'num_workers'?"),
+        ("trian", {}, "jobs/x.yaml: trian: unknown key; did you mean 'train'?"),
+    ],
+)
+def test_unknown_key_names_file_path_and_nearest_key(path: str, value: object, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec(_with(path, value), "jobs/x.yaml")
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("train.lr", -1, "TrainConfig.lr"),
+        ("train.optimizer", "adam", "TrainConfig.optimizer"),
+        ("train.precision", "fp8", "TrainConfig.precision"),
+        ("train.aux.weight", 0, "AuxConfig.weight"),
+        ("train.eval.stride", [600, 600], "EvalConfig.stride"),
+        ("scaling.num_workers", 0, "ScalingSpec.num_workers"),
+        ("dataset.layout", "kitti", "DatasetSpec.layout"),
+        ("dataset.transform.crop_size", [0, 4], "TransformConfig.crop_size"),
+        ("model.preset", "segnext_xl", "model.preset: unknown preset"),
+        ("name", "a b", "name: expected a name"),
+    ],
+)
+def test_bad_value_names_the_field(path: str, value: object, field: str) -> None:
+    data = _with(path, value)
+    if path == "train.eval.stride":
+        data["train"]["eval"]["window"] = [512, 512]
+    with pytest.raises(SpecError, match="^jobs/x.yaml: ") as info:
+        parse_spec(data, "jobs/x.yaml")
+    assert field in str(info.value)
+
+
+def test_model_needs_exactly_one_of_preset_or_config() -> None:
+    with pytest.raises(SpecError, match="model: expected exactly one of 'preset'"):
+        parse_spec({**MINIMAL, "model": {}}, "jobs/x.yaml")
+    bad_config = {"config": {"encoder": {"name": "mscan", "depth": [1, 1, 1, 1]}, "decoder": {"name": "mlp_head"}}}
+    with pytest.raises(SpecError, match="model.config: MSCANConfig: unknown field 'depth'"):
+        parse_spec({**MINIMAL, "model": bad_config}, "jobs/x.yaml")
+
+
+def test_missing_section_and_missing_file() -> None:
+    with pytest.raises(SpecError, match="jobs/x.yaml: model: missing required section"):
+        parse_spec({"name": "t", "dataset": {"layout": "synth"}}, "jobs/x.yaml")
+    with pytest.raises(SpecError, match="no such file"):
+        load_spec("jobs/does_not_exist.yaml")
+
+
+def test_section_table_is_flat() -> None:
+    assert {"name", "dataset", "model", "train", "scaling", "storage", "ray"} <= set(SECTION_PARSERS)
+    assert all(callable(parser) for parser in SECTION_PARSERS.values())

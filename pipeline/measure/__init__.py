@@ -7,7 +7,7 @@ in MACs (one multiply-accumulate = 1) and named so everywhere; `_mac_rule` state
 from pipeline.measure._config_model import model_for_measurement, parameter_count
 from pipeline.measure._coverage import CoverageAudit, OpCoverage, ReferenceCount, audit_coverage, reference_count
 from pipeline.measure._fingerprint import TIMING_ENV_VARS, Fingerprint, collect_fingerprint
-from pipeline.measure._latency import LatencyStats, measure_latency, summarize_samples
+from pipeline.measure._latency import LatencyStats, measure_latency, measure_latency_variants, summarize_samples
 from pipeline.measure._mac_rule import (
     COUNTED,
     MAC_HANDLES,
@@ -70,6 +70,7 @@ __all__ = [
     "format_profiles",
     "format_table",
     "measure_latency",
+    "measure_latency_variants",
     "model_for_measurement",
     "op_category",
     "op_status",

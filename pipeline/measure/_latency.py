@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from pipeline.measure._macs import eval_mode, example_images
-from pipeline.measure._settings import LatencySettings
+from pipeline.measure._settings import LatencySettings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,8 @@ def _timer(device: torch.device) -> Callable[[Callable[[], object]], float]:
     return cpu_time
 
 
-def measure_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats:
-    """Time `model` under `settings` (eval mode, inference mode, autocast for fp16/bf16)."""
+def _inputs(settings: LatencySettings) -> tuple[torch.device, torch.Tensor, contextlib.AbstractContextManager[Any]]:
+    """The device, the example batch in the requested memory format, and the autocast context."""
     settings.check_available()
     device = torch.device(settings.device)
     images = example_images(settings.batch, settings.height, settings.width, device)
@@ -130,6 +130,12 @@ def measure_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats
         images = images.contiguous(memory_format=torch.channels_last)
     dtype = settings.autocast_dtype
     autocast = torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+    return device, images, autocast
+
+
+def measure_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats:
+    """Time `model` under `settings` (eval mode, inference mode, autocast for fp16/bf16)."""
+    device, images, autocast = _inputs(settings)
     timer = _timer(device)
     with _prepared(model, settings), torch.inference_mode(), autocast:
         if settings.compile:
@@ -147,3 +153,34 @@ def measure_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats
             torch.cuda.synchronize(device)
         samples = [timer(lambda: runner(images)) for _ in range(settings.repeats)]
     return summarize_samples(samples, settings.batch, first_call_ms)
+
+
+def measure_latency_variants(
+    model: nn.Module, settings: LatencySettings, variants: Sequence[Callable[[nn.Module], None]]
+) -> list[LatencyStats]:
+    """Time several variants of one model interleaved; one LatencyStats per variant, in order.
+
+    Each variant is a function that reconfigures the model in place (for example switches its ISR
+    factors). Every round times each variant once, so a change in the machine's load during the
+    measurement hits all variants alike and their comparison stays fair. Not for `compile`:
+    switching variants would recompile the graph inside the timed calls.
+    """
+    if settings.compile:
+        raise SettingsError("measure_latency_variants: compile=True is not supported (variants would recompile)")
+    if not variants:
+        raise SettingsError("measure_latency_variants: expected at least one variant")
+    device, images, autocast = _inputs(settings)
+    timer = _timer(device)
+    samples: list[list[float]] = [[] for _ in variants]
+    first_calls: list[float | None] = [None for _ in variants]
+    with _prepared(model, settings), torch.inference_mode(), autocast:
+        for i, configure in enumerate(variants):
+            configure(model)
+            first_calls[i] = timer(lambda: model(images)) if settings.warmup > 0 else None
+            for _ in range(settings.warmup - 1):
+                model(images)
+        for _ in range(settings.repeats):
+            for i, configure in enumerate(variants):
+                configure(model)
+                samples[i].append(timer(lambda: model(images)))
+    return [summarize_samples(s, settings.batch, f) for s, f in zip(samples, first_calls)]

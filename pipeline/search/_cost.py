@@ -16,6 +16,7 @@ from torch import nn
 from pipeline import metric_names as m
 from pipeline.measure import (
     LatencySettings,
+    LatencyStats,
     count_macs,
     example_images,
     measure_latency,
@@ -54,13 +55,7 @@ class CostGate:
 
     def time(self, model: nn.Module) -> dict[str, float]:
         """Latency metrics of `model` under the search's protocol."""
-        stats = measure_latency(model, self.latency_settings())
-        return {
-            m.COST_LATENCY_MS: stats.median_ms,
-            m.COST_LATENCY_P10_MS: stats.p10_ms,
-            m.COST_LATENCY_P90_MS: stats.p90_ms,
-            m.COST_FPS: stats.fps,
-        }
+        return latency_metrics(measure_latency(model, self.latency_settings()))
 
     def measure(self, model_config: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
         """(costs, violations) of a model config. Latency is timed only when the counts are within budget:
@@ -72,6 +67,16 @@ class CostGate:
             costs |= self.time(model)
             violations = self.budget.violations(costs)
         return costs, violations
+
+
+def latency_metrics(stats: LatencyStats) -> dict[str, float]:
+    """The latency columns of a result row."""
+    return {
+        m.COST_LATENCY_MS: stats.median_ms,
+        m.COST_LATENCY_P10_MS: stats.p10_ms,
+        m.COST_LATENCY_P90_MS: stats.p90_ms,
+        m.COST_FPS: stats.fps,
+    }
 
 
 def objective_values(result: dict[str, Any], objectives: tuple[tuple[str, str], ...]) -> list[float]:

@@ -9,6 +9,7 @@ scheduler mid-training — still leaves its last epoch's metrics.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from pipeline import metric_names as m
-from pipeline.measure import collect_fingerprint, format_fingerprint, format_isr
+from pipeline.measure import collect_fingerprint, format_fingerprint, format_isr, measure_latency_variants
 from pipeline.results_schema import STATUS_FINISHED, STATUS_INFEASIBLE
-from pipeline.search._cost import CostGate
+from pipeline.search._cost import CostGate, latency_metrics
 from pipeline.search._points import resolve_point
 from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace
@@ -69,32 +71,54 @@ def _isr_applies(isr_stages: dict[str, int], encoder: tuple[int, ...] | None, de
     return encoder is not None or decoder is not None
 
 
-def evaluate_isr(checkpoint_path: str, context: TrialContext, eval_config: Any) -> list[dict[str, Any]]:
-    """One dict per applicable ISR setting: its factors, mIoU, pixel accuracy, GMACs, params and latency."""
+def evaluate_finished(
+    checkpoint_path: str, context: TrialContext, eval_config: Any
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Latency of the trained model, and one row per applicable ISR setting (factors, mIoU, pixel
+    accuracy, GMACs, params, latency).
+
+    The model and its ISR variants are timed interleaved, so a change of load while they are timed
+    (other trials training on a shared machine) cannot favour one of them.
+    """
     from pipeline.training import dataset_spec_from_dict, evaluate, load_checkpoint_model
 
     model, _ = load_checkpoint_model(checkpoint_path)
     model.eval()
     stages = model.isr_stages()
+    training_setting = {part: (1,) * n for part, n in stages.items()}
     dataset = dataset_spec_from_dict(context.dataset)
+    settings = [parse_isr_setting(text) for text in context.isr]
+    settings = [(enc, dec) for enc, dec in settings if _isr_applies(stages, enc, dec)]
     rows = []
-    for text in context.isr:
-        encoder, decoder = parse_isr_setting(text)
-        if not _isr_applies(stages, encoder, decoder):
-            continue
-        model.set_isr(encoder=encoder, decoder=decoder)
+    for encoder, decoder in settings:
+        _set_isr(model, training_setting, {"encoder": encoder, "decoder": decoder})
         metrics = evaluate(model, dataset, eval_config, device=context.gate.latency.device)
-        row = {
-            "isr_encoder": format_isr(encoder, None).rstrip("/"),
-            "isr_decoder": format_isr(None, decoder).lstrip("/"),
-            m.VAL_MIOU: metrics[m.VAL_MIOU],
-            m.VAL_PIXEL_ACC: metrics[m.VAL_PIXEL_ACC],
-            **context.gate.count(model),
-            **context.gate.time(model),
-        }
-        rows.append(row)
-        model.set_isr(**{part: (1,) * n for part, n in stages.items()})  # back to the training setting
-    return rows
+        rows.append(
+            {
+                "isr_encoder": format_isr(encoder, None).rstrip("/"),
+                "isr_decoder": format_isr(None, decoder).lstrip("/"),
+                m.VAL_MIOU: metrics[m.VAL_MIOU],
+                m.VAL_PIXEL_ACC: metrics[m.VAL_PIXEL_ACC],
+                **context.gate.count(model),
+            }
+        )
+    variants = [functools.partial(_set_isr, training=training_setting, setting={})] + [
+        functools.partial(_set_isr, training=training_setting, setting={"encoder": enc, "decoder": dec})
+        for enc, dec in settings
+    ]
+    stats = measure_latency_variants(model, context.gate.latency_settings(), variants)
+    model.set_isr(**training_setting)
+    for row, timing in zip(rows, stats[1:]):
+        row.update(latency_metrics(timing))
+    return latency_metrics(stats[0]), rows
+
+
+def _set_isr(
+    model: nn.Module, training: dict[str, tuple[int, ...]], setting: dict[str, tuple[int, ...] | None]
+) -> None:
+    """Back to the training setting, then `setting`: a part it leaves as None is not pooled harder."""
+    model.set_isr(**training)
+    model.set_isr(**setting)
 
 
 def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
@@ -138,12 +162,14 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     )
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
-    isr_rows = evaluate_isr(result.checkpoint_path, context, train.eval) if context.isr else []
+    # Timed again after training, with its ISR variants: the gate timed it before, under other load.
+    latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
         {
             **result.metrics,
             **costs,
+            **latency,
             STATUS_KEY: STATUS_FINISHED,
             CONSTRAINT_KEY: 0.0,
             ISR_KEY: json.dumps(isr_rows),

@@ -79,7 +79,7 @@ def test_search_rejects_a_spec_without_search_section(capsys: pytest.CaptureFixt
 
 
 def test_search_spec_error_names_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = (ROOT / "jobs" / "demo.yaml").read_text().replace("num_samples: 8", "num_sample: 8")
+    text = (ROOT / "jobs" / "demo.yaml").read_text().replace("num_samples:", "num_sample:")
     spec = tmp_path / "bad.yaml"
     spec.write_text(text.replace("search_spaces/demo.yaml", str(ROOT / "search_spaces" / "demo.yaml")))
     assert main(["search", str(spec)]) == 2

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.measure import LatencySettings, measure_latency, summarize_samples
+from pipeline.measure import (
+    LatencySettings,
+    SettingsError,
+    measure_latency,
+    measure_latency_variants,
+    summarize_samples,
+)
 
 
 def small_model() -> nn.Module:
@@ -49,3 +55,33 @@ def test_protocol_runs_in_inference_mode_and_eval_mode() -> None:
 
     measure_latency(Spy(), LatencySettings(height=4, width=4, warmup=1, repeats=2))
     assert seen == [(True, False)] * 3
+
+
+def test_variants_are_timed_round_robin_after_their_warm_ups() -> None:
+    calls: list[str] = []
+
+    class Switchable(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.variant = ""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            calls.append(self.variant)
+            return x + 1
+
+    def select(name: str):  # noqa: ANN202 - a tiny factory of variant setters
+        def configure(model: nn.Module) -> None:
+            model.variant = name
+
+        return configure
+
+    settings = LatencySettings(height=4, width=4, warmup=2, repeats=3)
+    stats = measure_latency_variants(Switchable(), settings, [select("a"), select("b")])
+    assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 3
+    assert [s.repeats for s in stats] == [3, 3]
+    assert all(0.0 < s.p10_ms <= s.median_ms <= s.p90_ms for s in stats)
+
+
+def test_variants_refuse_compile() -> None:
+    with pytest.raises(SettingsError, match="compile=True is not supported"):
+        measure_latency_variants(small_model(), LatencySettings(height=4, width=4, compile=True), [lambda m: None])

@@ -14,14 +14,14 @@ from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_K
 from pipeline.specs._search import BudgetSpec, LatencySpec
 from pipeline.training import ScalingSpec, TrainConfig, train_config_to_dict
 
-DEMO = Path(__file__).resolve().parents[2] / "search_spaces" / "demo.yaml"
+TINY_SPACE = Path(__file__).resolve().parent / "tiny_space.yaml"
 BIG = {"encoder": "eft", "eft.depths": "[1,1,1,1]", "eft.widths[3]": 256, "decoder": "mlp_head", "train.lr": 0.01}
 SMALL = dict(BIG, **{"eft.widths[3]": 64})
 
 
 def context(tmp_path: Path, budget: BudgetSpec) -> TrialContext:
     gate = CostGate((64, 64), budget, LatencySpec(repeats=2, warmup=1))
-    return TrialContext("t", str(tmp_path), load_search_space(DEMO), 10, train_config_to_dict(TrainConfig(epochs=1)),
+    return TrialContext("t", str(tmp_path), load_search_space(TINY_SPACE), 10, train_config_to_dict(TrainConfig(epochs=1)),
                         {}, ScalingSpec(num_workers=1), gate, (), 1)
 
 

@@ -9,7 +9,7 @@ import optuna
 from pipeline.model_configs import MLPHeadConfig, ModelConfig, MSCANConfig, model_config_to_dict
 from pipeline.search import SpaceSampler, arch_id, load_search_space, resolve_point
 
-DEMO = Path(__file__).resolve().parents[2] / "search_spaces" / "demo.yaml"
+TINY_SPACE = Path(__file__).resolve().parent / "tiny_space.yaml"
 
 
 def test_arch_id_is_stable_and_ignores_spelling() -> None:
@@ -22,7 +22,7 @@ def test_arch_id_is_stable_and_ignores_spelling() -> None:
 
 
 def test_per_stage_element_lands_in_its_tuple() -> None:
-    space = load_search_space(DEMO)
+    space = load_search_space(TINY_SPACE)
     point = {"encoder": "eft", "eft.depths": "[1,1,2,1]", "eft.widths[3]": 256, "decoder": "mlp_head", "train.lr": 0.01}
     resolved = resolve_point(space, point, num_classes=10)
     assert resolved.model_config["encoder"]["widths"] == [8, 16, 32, 256]
@@ -31,7 +31,7 @@ def test_per_stage_element_lands_in_its_tuple() -> None:
 
 
 def test_same_architecture_same_id_different_lr_different_point() -> None:
-    space = load_search_space(DEMO)
+    space = load_search_space(TINY_SPACE)
     point = {"encoder": "mscan", "mscan.strip_kernels": "[7]", "decoder": "mlp_head", "train.lr": 0.01}
     a = resolve_point(space, point, 10)
     b = resolve_point(space, dict(point, **{"train.lr": 0.003}), 10)
@@ -41,7 +41,7 @@ def test_same_architecture_same_id_different_lr_different_point() -> None:
 
 
 def test_sampler_asks_only_the_chosen_parts_dimensions() -> None:
-    space = load_search_space(DEMO)
+    space = load_search_space(TINY_SPACE)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(20):
         trial = study.ask()

@@ -31,6 +31,5 @@ def run(args: argparse.Namespace) -> int:
         f"(resumed), {outcome.duplicates} duplicate points reused; {outcome.wall_time_s:.0f} s"
     )
     print(f"results: {outcome.results_path}")
-    if outcome.report is not None:
-        print(f"report: {outcome.report}")
+    print(f"report: {outcome.report}")
     return 0

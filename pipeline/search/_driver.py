@@ -43,6 +43,7 @@ from pipeline.search._searcher import (
 )
 from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
 from pipeline.specs._search import SearchSpec
+from reports import write_report
 
 STUDY_FILE = "study.db"
 SPEC_COPY = "spec.yaml"
@@ -58,7 +59,7 @@ class SearchOutcome:
     trials_run: int  # trials this run started (duplicates told to Optuna without a trial excluded)
     duplicates: int  # asked points that were already evaluated or in flight
     wall_time_s: float
-    report: Any  # what reports.write_report returned, or None
+    report: Path  # report.html of the experiment (pareto.parquet beside it)
 
 
 def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None) -> int:
@@ -120,16 +121,6 @@ def _requeue_interrupted(storage: optuna.storages.BaseStorage, study_name: str) 
         storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
     return len(stale)
-
-
-def _write_report(experiment_dir: Path) -> Any:
-    """Hand over to the reporting stage when it is installed (it is optional for the search itself)."""
-    try:
-        import reports
-    except ImportError:
-        return None
-    write_report = getattr(reports, "write_report", None)
-    return write_report([experiment_dir]) if write_report is not None else None
 
 
 def run_search(spec: Any, spec_path: str | Path | None = None, address: str | None = None,
@@ -211,7 +202,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         )
         tuner.fit()
         trials_run = len(writer.written)
-    report = _write_report(exp_dir)
+    report = write_report([exp_dir]).html
     return SearchOutcome(
         experiment_dir=exp_dir,
         results_path=exp_dir / RESULTS_FILE,

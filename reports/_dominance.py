@@ -20,8 +20,8 @@ def to_minimization(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] != len(maximize):
         raise ValueError(f"values of shape {values.shape} do not match {len(maximize)} objective directions")
-    if not np.isfinite(values).all():
-        raise ValueError("objective values must be finite; drop rows with NaN before sorting")
+    if np.isnan(values).any():
+        raise ValueError("objective values must not be NaN (finite or ±inf); drop rows with NaN before sorting")
     signs = np.where(np.asarray(maximize, dtype=bool), -1.0, 1.0)
     return values * signs
 
@@ -59,7 +59,7 @@ def crowding_distance(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
     Per objective, the points of a rank are sorted; the two extremes get infinity and every other
     point adds (next − previous) / (max − min) of that objective. An objective where the whole rank
-    has one value adds nothing. Ranks of one or two points are all extremes (infinity). Directions
+    has one value, or that reaches ±inf, adds nothing. Ranks of one or two points are all extremes (infinity). Directions
     do not matter: the distance is symmetric in each objective.
     """
     values = np.asarray(values, dtype=np.float64)
@@ -74,7 +74,7 @@ def crowding_distance(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
             order = members[np.argsort(column, kind="stable")]
             span = column.max() - column.min()
             distance[order[0]] = distance[order[-1]] = np.inf
-            if span == 0:
+            if span == 0 or not np.isfinite(span):  # one value, or an infinite end: no scale to measure by
                 continue
             sorted_values = values[order, m]
             distance[order[1:-1]] += (sorted_values[2:] - sorted_values[:-2]) / span

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pipeline.search._pareto import RungResult, crowding_distances, dominates, non_dominated_ranks, promoted, rank_rung
+from pipeline.search._pareto import RungResult, promoted, rank_rung
 from pipeline.search._points import (
     ResolvedPoint,
     SpaceSampler,
@@ -67,11 +67,8 @@ __all__ = [
     "arch_id",
     "check_points",
     "check_space_builds",
-    "crowding_distances",
     "decode_point",
-    "dominates",
     "load_search_space",
-    "non_dominated_ranks",
     "parse_search_space",
     "point_key_of",
     "promoted",

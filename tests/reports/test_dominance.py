@@ -51,7 +51,7 @@ def test_known_front_and_directions() -> None:
 
 
 def test_rejects_nan_and_shape_mismatch() -> None:
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="must not be NaN"):
         non_dominated_ranks(np.array([[1.0, np.nan]]), [True, True])
     with pytest.raises(ValueError, match="directions"):
         non_dominated_ranks(np.ones((3, 2)), [True])

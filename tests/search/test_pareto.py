@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from pipeline.search import RungResult, crowding_distances, non_dominated_ranks, promoted, rank_rung
+from pipeline.search import RungResult, promoted, rank_rung
 
 # mIoU at the rung, GMACs. C is cheap and weak: ASHA (top half by mIoU) would stop it.
 A = RungResult("A", 0.50, (10.0,))
@@ -17,13 +17,6 @@ E = RungResult("E", 0.10, (12.0,))  # dominated by everything
 def asha_keep(results: list[RungResult], rf: float) -> set[str]:
     keep = max(1, math.ceil(len(results) / rf))
     return {r.trial_id for r in sorted(results, key=lambda r: -r.quality)[:keep]}
-
-
-def test_ranks_and_crowding() -> None:
-    points = [r.minimised() for r in (A, B, C, D, E)]
-    assert non_dominated_ranks(points) == [0, 0, 0, 1, 2]
-    front = crowding_distances([points[0], points[1], points[2]])
-    assert math.isinf(front[0]) and math.isinf(front[2]) and 0 < front[1] < math.inf
 
 
 def test_cheap_weak_model_kept_where_asha_stops_it() -> None:

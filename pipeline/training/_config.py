@@ -181,14 +181,15 @@ class TrainConfig:
 
 def train_config_to_dict(config: TrainConfig) -> dict[str, Any]:
     """Plain nested dict (JSON/YAML safe; tuples become lists) that `train_config_from_dict` reverses."""
-    return _plain(dataclasses.asdict(config))
+    return plain_data(dataclasses.asdict(config))
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
+    """Dicts and lists all the way down (tuples become lists): what YAML, JSON and Ray carry alike."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return value
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pipeline.data import COCO_VARIANTS, DATASET_LAYOUTS, DatasetConfig, TransformConfig, open_dataset
 from pipeline.data.synth import SynthConfig, write_synth_dataset
 from pipeline.model_configs import ConfigError
+from pipeline.training._config import plain_data
 
 SYNTH_LAYOUT = "synth"  # generated into the experiment directory, then read with the generic reader
 SYNTH_DIR = "data"  # where `synth` data goes inside the experiment directory
@@ -114,7 +115,7 @@ class ScalingSpec:
 
 
 def dataset_spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:
-    return _plain(dataclasses.asdict(spec))
+    return plain_data(dataclasses.asdict(spec))
 
 
 def dataset_spec_from_dict(data: dict[str, Any]) -> DatasetSpec:
@@ -124,14 +125,6 @@ def dataset_spec_from_dict(data: dict[str, Any]) -> DatasetSpec:
     if isinstance(data.get("transform"), dict):
         data["transform"] = TransformConfig(**{k: _tuple(v) for k, v in data["transform"].items()})
     return DatasetSpec(**data)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _tuple(value: Any) -> Any:

@@ -11,7 +11,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,62 +18,55 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import metric_names as m
-from pipeline.results_schema import CONFIG_PREFIX
+from pipeline.results_schema import COLUMNS as RESULT_COLUMNS
+from pipeline.results_schema import CONFIG_PREFIX, Column
 from reports._fronts import OBJECTIVE_SETS, rank_rows
 from reports._load import Experiment
 
 PARETO_FILE = "pareto.parquet"
 
 
-class ParetoColumn(NamedTuple):
-    name: str
-    dtype: str
-    description: str
+_RESULT_COLUMNS = {column.name: column for column in RESULT_COLUMNS}
+
+
+def _as_in_results(*names: str) -> tuple[Column, ...]:
+    """Columns carried over from results.parquet unchanged: their dtype and meaning are the results schema's."""
+    return tuple(_RESULT_COLUMNS[name] for name in names)
 
 
 # Fixed columns in file order; `config/<name>` columns follow `isr`, the per-set columns follow `eligible`.
-PARETO_COLUMNS: tuple[ParetoColumn, ...] = (
-    ParetoColumn("experiment", "string", "label of the experiment in the report (its directory name)"),
-    ParetoColumn("experiment_name", "string", "experiment name from the job spec"),
-    ParetoColumn("source", "string", "path of the results.parquet the row was read from"),
-    ParetoColumn("row_id", "string", "unique id of the row within its experiment"),
-    ParetoColumn("trial_id", "string", "trial the row belongs to"),
-    ParetoColumn("arch_id", "string", "stable hash of the resolved model config"),
-    ParetoColumn("kind", "string", "trial or isr"),
-    ParetoColumn("status", "string", "finished, stopped, infeasible or failed"),
-    ParetoColumn("parent_trial_id", "string", "for ISR rows the trial whose weights are evaluated; empty otherwise"),
-    ParetoColumn("isr_encoder", "string", "ISR factors of the encoder; empty when none"),
-    ParetoColumn("isr_decoder", "string", "ISR factors of the decoder; empty when none"),
-    ParetoColumn("isr", "string", "'<encoder>/<decoder>' ISR setting; empty for rows without ISR"),
-    ParetoColumn("model_config", "string", "JSON of the resolved model config"),
-    ParetoColumn("hparams", "string", "JSON of the training hyperparameters"),
-    ParetoColumn(m.VAL_MIOU, "float64", "validation mIoU; NaN when never trained"),
-    ParetoColumn(m.VAL_PIXEL_ACC, "float64", "validation pixel accuracy; NaN when never trained"),
-    ParetoColumn(m.COST_PARAMS, "int64", "parameters of the inference graph"),
-    ParetoColumn(m.COST_GMACS, "float64", "GMACs per image"),
-    ParetoColumn(m.COST_LATENCY_MS, "float64", "median latency, ms; NaN when not measured"),
-    ParetoColumn(m.COST_LATENCY_P10_MS, "float64", "p10 latency, ms"),
-    ParetoColumn(m.COST_LATENCY_P90_MS, "float64", "p90 latency, ms"),
-    ParetoColumn(m.COST_FPS, "float64", "images per second; NaN when not measured"),
-    ParetoColumn("epochs", "int64", "epochs the weights were trained for"),
-    ParetoColumn("max_epochs", "int64", "epochs the schedule asked for"),
-    ParetoColumn("fidelity", "float64", "epochs / max_epochs (1.0 = full schedule); NaN when max_epochs is 0"),
-    ParetoColumn("eligible", "bool", "passes the front membership rule (reports._fronts)"),
-    ParetoColumn("code_version", "string", "git commit or package version of segnas"),
-    ParetoColumn("library_versions", "string", "JSON: torch, ray, optuna versions"),
-    ParetoColumn("device", "string", "fingerprint of the device the costs were measured on"),
-    ParetoColumn("seed", "int64", "seed of the trial"),
-    ParetoColumn("wall_time_s", "float64", "wall time of the trial, seconds"),
-    ParetoColumn("device_hours", "float64", "workers × wall time / 3600"),
-    ParetoColumn("finished_at", "float64", "UNIX time the row was written"),
-    ParetoColumn("error", "string", "why a row failed or was infeasible; empty otherwise"),
+PARETO_COLUMNS: tuple[Column, ...] = (
+    Column("experiment", "string", "label of the experiment in the report (its directory name)"),
+    Column("experiment_name", "string", "experiment name from the job spec"),
+    Column("source", "string", "path of the results.parquet the row was read from"),
+    *_as_in_results("row_id", "trial_id", "arch_id", "kind", "status", "parent_trial_id", "isr_encoder", "isr_decoder"),
+    Column("isr", "string", "'<encoder>/<decoder>' ISR setting; empty for rows without ISR"),
+    *_as_in_results(
+        "model_config",
+        "hparams",
+        m.VAL_MIOU,
+        m.VAL_PIXEL_ACC,
+        m.COST_PARAMS,
+        m.COST_GMACS,
+        m.COST_LATENCY_MS,
+        m.COST_LATENCY_P10_MS,
+        m.COST_LATENCY_P90_MS,
+        m.COST_FPS,
+        "epochs",
+        "max_epochs",
+    ),
+    Column("fidelity", "float64", "epochs / max_epochs (1.0 = full schedule); NaN when max_epochs is 0"),
+    Column("eligible", "bool", "passes the front membership rule (reports._fronts)"),
+    *_as_in_results(
+        "code_version", "library_versions", "device", "seed", "wall_time_s", "device_hours", "finished_at", "error"
+    ),
 )
 
 # Per objective set S (names in reports.OBJECTIVE_SETS), after `eligible`.
-PER_SET_COLUMNS: tuple[ParetoColumn, ...] = (
-    ParetoColumn("rank/{set}", "Int64", "non-dominated rank within the experiment (1 = front); null when not eligible"),
-    ParetoColumn("on_front/{set}", "bool", "rank == 1"),
-    ParetoColumn("crowding/{set}", "float64", "NSGA-II crowding distance within the rank; NaN when not eligible"),
+PER_SET_COLUMNS: tuple[Column, ...] = (
+    Column("rank/{set}", "Int64", "non-dominated rank within the experiment (1 = front); null when not eligible"),
+    Column("on_front/{set}", "bool", "rank == 1"),
+    Column("crowding/{set}", "float64", "NSGA-II crowding distance within the rank; NaN when not eligible"),
 )
 
 

@@ -7,15 +7,10 @@ answers both "what is on the front" and "why is this row not on it".
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import metric_names as m
 from pipeline.results_schema import COLUMNS as RESULT_COLUMNS
@@ -95,30 +90,3 @@ def pareto_table(experiments: Sequence[Experiment]) -> pd.DataFrame:
     per_set = [c.name.format(set=s) for s in OBJECTIVE_SETS for c in PER_SET_COLUMNS]
     order = fixed[:at_isr] + config_columns + fixed[at_isr:at_eligible] + per_set + fixed[at_eligible:]
     return table[order]
-
-
-def write_parquet_atomic(table: pd.DataFrame, path: Path) -> None:
-    """Write next to the target, then rename over it: a reader never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

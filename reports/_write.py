@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from reports._atomic import write_parquet_atomic, write_text_atomic
 from reports._compare import Comparison
 from reports._html import render_html
 from reports._load import load_experiments
-from reports._pareto_file import PARETO_FILE, write_parquet_atomic, write_text_atomic
+from reports._pareto_file import PARETO_FILE
 from reports._report_data import gather_report
 
 REPORT_FILE = "report.html"

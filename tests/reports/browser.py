@@ -126,7 +126,9 @@ class Browser:
         return log
 
     def _evaluate(self, session: str, expression: str) -> Any:
-        reply = self._send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+        # awaitPromise: a probe may be async (wait for a hover box or a hashchange)
+        reply = self._send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
+                           session=session)
         if "exceptionDetails" in reply:
             raise RuntimeError(f"probe failed: {reply['exceptionDetails']}")
         return reply["result"].get("value")

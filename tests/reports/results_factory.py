@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 from collections.abc import Sequence
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from PIL import Image
 
 from pipeline import metric_names as m
 from pipeline.results_schema import COLUMNS, RESULTS_FILE
@@ -98,3 +101,22 @@ def demo_rows(experiment: str = "exp", shift: float = 0.0) -> list[dict[str, Any
     for row in rows:
         row["experiment"] = experiment
     return rows
+
+
+def png_base64(size: tuple[int, int], color: tuple[int, int, int]) -> str:
+    """A small solid-colour PNG with a diagonal of another colour, base64-encoded."""
+    image = Image.new("RGB", size, color)
+    for i in range(min(size)):
+        image.putpixel((i, i), (255 - color[0], 255 - color[1], 255 - color[2]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def predictions(samples: int, size: tuple[int, int] = (16, 12)) -> str:
+    """A `predictions` value as the search writes it: a JSON list of {image, truth, pred} base64 PNGs."""
+    return json.dumps([
+        {"image": png_base64(size, (40 * i, 90, 160)), "truth": png_base64(size, (200, 30 * i, 20)),
+         "pred": png_base64(size, (200, 30 * i, 90))}
+        for i in range(samples)
+    ])

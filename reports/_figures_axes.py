@@ -20,7 +20,7 @@ class Quantity(NamedTuple):
 
 
 QUANTITIES: dict[str, Quantity] = {
-    "miou": Quantity("mIoU (validation, 0–1)", 0.0, 1.0),
+    "miou": Quantity("mIoU (validation, 0–1)", 0.0),
     "gmacs": Quantity("GMACs per image", 0.0),
     "fps": Quantity("throughput (FPS, images/s)", 0.0),
     "latency_ms": Quantity("latency (ms)", 0.0),

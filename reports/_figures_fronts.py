@@ -131,16 +131,17 @@ def front_figure(data: ReportData, spec: PlotSpec) -> go.Figure:
     strip_used = False
     for experiment in data.experiments:
         prefix, color = (f"{experiment}: " if several else ""), color_of(data.experiments, experiment)
+        group = experiment if several else ""  # a horizontal legend lays groups side by side, items in columns
         rows = [p for p in data.points if p.experiment == experiment and _finite(_value(p, spec.x))]
         drawn = [p for p in rows if _finite(_value(p, spec.y))]
-        for make in (_front_line(drawn, spec, color, prefix, experiment), _isr_links(drawn, spec, prefix, experiment)):
+        for make in (_front_line(drawn, spec, color, prefix, group), _isr_links(drawn, spec, prefix, group)):
             if make is not None:
                 traces.append(make)
         for category in CATEGORIES:
             pool = [p for p in rows if not _finite(_value(p, spec.y))] if category.strip else drawn
             members = [p for p in pool if category.belongs(p, spec.set_name)]
             if members:
-                traces.append(_point_trace(members, category, spec, color, prefix, experiment))
+                traces.append(_point_trace(members, category, spec, color, prefix, group))
                 strip_used = strip_used or category.strip
     layout = base_layout(f"{y_label} vs {x_label} ({arrows})", height=500)
     layout["xaxis"] = axis(spec.x, anchor=STRIP_AXIS if strip_used else "y")

@@ -110,7 +110,7 @@ def importance_figure(data: ReportData) -> go.Figure:
         ))
     layout = base_layout("Parameter importance (ε², each dimension alone)", height=max(320, 60 + 34 * len(order)),
                          barmode="group")
-    layout["xaxis"] = axis("epsilon_squared")
+    layout["xaxis"] = axis("epsilon_squared", range=[0, 1])  # a share: the full scale reads as one
     layout["yaxis"] = {"autorange": "reversed", "automargin": True}
     if not traces:
         layout["annotations"] = [{"text": "Too few trials to measure importance.", "showarrow": False,

@@ -106,8 +106,9 @@ hollow and never ranked (their metrics come from fewer epochs); infeasible and f
 drawn in the strip under a plot's axis where they have its x value. Ranks are per experiment; duplicate points share
 a rank. Plots: drag to zoom, double-click to reset, click a legend entry to hide it, the camera icon saves a PNG;
 click a front point for its details.</p>
-<section id="costs"><h2>Cost summary</h2>{_costs(data.costs)}</section>
-<section id="hv"><h2>Hypervolume</h2><p class="note">{escape(data.reference_rule)}.</p>{_hypervolumes(data)}</section>
+<div class="pair"><section id="costs"><h2>Cost summary</h2>{_costs(data.costs)}</section>
+<section id="hv"><h2>Hypervolume</h2>{_hypervolumes(data)}<p class="note">{escape(data.reference_rule)}.</p>
+</section></div>
 {compare_section}
 <section id="plots"><h2>Accuracy and cost</h2><div class="grid">{scatter}</div></section>
 <section id="front"><h2>Front ({escape(_set_title(data, data.table_set))}); click a column to sort, an arch id

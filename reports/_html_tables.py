@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from reports._config_values import TRAIN_PREFIX
 from reports._report_data import BreakdownRow, Curve, Point, ReportData
 
 _NAME_COLUMNS = ("encoder", "decoder")  # shown from the model config; their config/<name> twins are skipped
@@ -72,7 +73,9 @@ def front_rows(data: ReportData) -> list[Point]:
 
 
 def _config_keys(points: Sequence[Point]) -> list[str]:
-    return sorted({k for p in points for k in p.config} - set(_NAME_COLUMNS))
+    """Training hyperparameters (the learning rate) first: the architecture columns run wide."""
+    keys = {k for p in points for k in p.config} - set(_NAME_COLUMNS)
+    return sorted(keys, key=lambda k: (not k.startswith(TRAIN_PREFIX), k))
 
 
 def front_table(data: ReportData) -> str:

@@ -82,8 +82,8 @@ def _importance_note(importances: list[Importance], method: str) -> str:
     return f'<p class="note">Parameter importance, method: {escape(method)}. Rows used — {escape(used)}.</p>'
 
 
-def _figure(element_id: str) -> str:
-    return f'<div class="figure" id="{element_id}"></div>'
+def _figure(element_id: str, css: str = "figure") -> str:
+    return f'<div class="{css}" id="{element_id}"></div>'
 
 
 def render_html(data: ReportData) -> str:
@@ -113,8 +113,8 @@ click a front point for its details.</p>
 <section id="plots"><h2>Accuracy and cost</h2><div class="grid">{scatter}</div></section>
 <section id="front"><h2>Front ({escape(_set_title(data, data.table_set))}); click a column to sort, an arch id
 for its details</h2>{front_table(data)}<h3>Details of the front rows</h3>{details(data)}</section>
-<section id="breakdown-section"><h2>Encoders and decoders</h2><div class="grid">
-<div>{breakdown_table(data.breakdown, several)}</div>{_figure("breakdown-plot")}</div></section>
+<section id="breakdown-section"><h2>Encoders and decoders</h2><div class="pair">
+<div>{breakdown_table(data.breakdown, several)}</div>{_figure("breakdown-plot", "figure grow")}</div></section>
 {gallery(data)}
 <section id="search"><h2>The search</h2><div class="grid">{_figure("learning-curves")}{_figure("importance")}</div>
 {_importance_note(data.importances, data.importance_method)}

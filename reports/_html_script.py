@@ -18,7 +18,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{padding:3px 8px
 table.sortable th{cursor:pointer;user-select:none}table.sortable th:after{content:" \\2195";color:#aaa}
 th[aria-sort=ascending]:after{content:" \\2191"!important;color:#222!important}
 th[aria-sort=descending]:after{content:" \\2193"!important;color:#222!important}
-.pair{display:flex;flex-wrap:wrap;gap:0 48px}.pair>section{flex:0 1 auto;min-width:0;max-width:100%}.pair .note{max-width:600px}
+.pair{display:flex;flex-wrap:wrap;gap:0 48px}.pair>section{flex:0 1 auto;min-width:0;max-width:100%}.pair .note{max-width:600px}.pair>.grow{flex:1 1 560px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}
 .figure{border:1px solid #e3e3e3;border-radius:4px;min-width:0;margin-bottom:16px}
 details{border:1px solid #e3e3e3;border-radius:4px;margin:6px 0;padding:4px 10px}details[open]{background:#fafafa}

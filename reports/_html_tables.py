@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Sequence
 from html import escape
+from typing import NamedTuple
 
 from reports._config_values import TRAIN_PREFIX
 from reports._report_data import BreakdownRow, Curve, Point, ReportData
@@ -16,13 +17,11 @@ from reports._report_data import BreakdownRow, Curve, Point, ReportData
 _NAME_COLUMNS = ("encoder", "decoder")  # shown from the model config; their config/<name> twins are skipped
 
 
-class Cell:
-    """A table cell: the text shown and, for numeric columns, the value the script sorts by."""
+class Cell(NamedTuple):
+    """A table cell: its HTML and, for numeric columns, the value the page's script sorts by."""
 
-    __slots__ = ("text", "value")
-
-    def __init__(self, text: str, value: float | None = None) -> None:
-        self.text, self.value = text, value
+    text: str
+    value: float | None = None
 
     def html(self, left: bool) -> str:
         value = self.value
@@ -98,7 +97,7 @@ def front_table(data: ReportData) -> str:
 
 def _curve_text(curve: Curve | None) -> str:
     if curve is None or not curve.values:
-        return "no learning curve (ISR rows reuse their base model's weights)"
+        return "none recorded"
     return ", ".join(f"{epoch}: {value:.4f}" for epoch, value in enumerate(curve.values, start=1))
 
 
@@ -122,7 +121,8 @@ def details(data: ReportData) -> str:
             f'<details id="{detail_id(i)}" data-row="{escape(p.row_id)}"><summary><b>{escape(p.arch_id)}</b> '
             f"{escape(p.row_id)} [{escape(p.experiment)}] — mIoU {p.miou:.4f}, GMACs {p.gmacs:.4g}</summary>"
             f"<table><tbody>{config}</tbody></table>{checkpoint}"
-            f"<p>validation mIoU by epoch: {escape(_curve_text(curve))}</p>"
+            f"<p>validation mIoU by epoch{' (of the base model: ISR reuses its weights)' if p.isr else ''}: "
+            f"{escape(_curve_text(curve))}</p>"
             f"<pre>{escape(_pretty_json(p.model_config))}</pre></details>"
         )
     return "".join(blocks)

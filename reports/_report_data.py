@@ -26,6 +26,7 @@ from pipeline.results_schema import (
 )
 from reports._compare import Comparison, compare, experiment_hypervolume
 from reports._config_values import dimension_name, row_config, searched_columns
+from reports._dominance import to_minimization
 from reports._fronts import OBJECTIVE_SETS, OBJECTIVES, REFERENCE_RULE, objectives_of, reference_point, set_eligible
 from reports._gallery import PREDICTIONS_COLUMN, Gallery, gallery
 from reports._hypervolume import hypervolume
@@ -191,20 +192,30 @@ def _points(ranked: pd.DataFrame, columns: Sequence[str]) -> list[Point]:
 
 
 def _history(ranked: pd.DataFrame, set_name: str, reference: tuple[float, ...]) -> list[HistoryStep]:
-    """After each row in `finished_at` order: time and device-hours spent, hypervolume of the eligible rows."""
+    """After each row in `finished_at` order: time and device-hours spent, hypervolume of the eligible rows.
+
+    Only the running front is kept: a new row changes the hypervolume only when nothing on the front
+    weakly dominates it, so most rows cost one comparison instead of a hypervolume.
+    """
     order = np.argsort(ranked["finished_at"].to_numpy(dtype=np.float64), kind="stable")
     rows = ranked.iloc[order]
     mask = set_eligible(rows, set_name)
-    values = rows[[o.column for o in objectives_of(set_name)]].to_numpy(dtype=np.float64)
     maximize = [o.maximize for o in objectives_of(set_name)]
+    values = rows[[o.column for o in objectives_of(set_name)]].to_numpy(dtype=np.float64)
+    costs = np.full_like(values, np.nan)  # minimization form; only eligible rows (all finite) are read
+    if mask.any():
+        costs[mask] = to_minimization(values[mask], maximize)
     finished_at = rows["finished_at"].to_numpy(dtype=np.float64)
     started = float(np.nanmin(finished_at - rows["wall_time_s"].to_numpy(dtype=np.float64))) if len(rows) else 0.0
     spent = np.where(rows["kind"].to_numpy() == KIND_TRIAL, rows["device_hours"].to_numpy(dtype=np.float64), 0.0)
     spent = np.cumsum(np.nan_to_num(spent))
+    minimized_reference = to_minimization(np.asarray([reference], dtype=np.float64), maximize)[0]
+    front = np.empty((0, costs.shape[1]))
     steps, volume = [], 0.0
     for i in range(len(rows)):
-        if mask[i]:
-            volume = hypervolume(values[: i + 1][mask[: i + 1]], reference, maximize)
+        if mask[i] and not (front <= costs[i]).all(axis=1).any():
+            front = np.vstack([front[~(costs[i] <= front).all(axis=1)], costs[i]])
+            volume = hypervolume(front, minimized_reference, [False] * costs.shape[1])
         steps.append(HistoryStep(float(finished_at[i]), (float(finished_at[i]) - started) / 60.0, float(spent[i]),
                                  volume))
     return steps

@@ -7,9 +7,11 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reports import embed_json, gather_report, hypervolume, load_experiments, render_html, write_report
+from reports._fronts import objectives_of, set_eligible
 from tests.reports.results_factory import demo_rows, isr, trial, write_results
 
 
@@ -114,3 +116,18 @@ def test_plotly_is_inlined_once_and_files_are_group_readable(tmp_path: Path) -> 
     assert html.count("plotly.js v") == 1 and "<script src=" not in html and "cdn.plot.ly" not in html.split(
         "</head>")[1]
     assert stat.S_IMODE(paths.html.stat().st_mode) == 0o644 and stat.S_IMODE(paths.pareto.stat().st_mode) == 0o644
+
+
+def test_running_front_history_matches_recomputing_every_step(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    rows = [trial(f"t{i}", "finished" if i % 5 else "stopped", float(rng.uniform(0.1, 0.9)), float(rng.uniform(1, 9)),
+                  float(rng.uniform(10, 90)), finished_at=float(rng.permutation(60)[i])) for i in range(60)]
+    data, table = gather_report(load_experiments([write_results(tmp_path / "exp", rows)]))
+    ordered = table.iloc[np.argsort(table["finished_at"].to_numpy(), kind="stable")]
+    for set_name in data.objective_sets:
+        objectives = objectives_of(set_name)
+        mask = set_eligible(ordered, set_name)
+        values = ordered[[o.column for o in objectives]].to_numpy()
+        expected = [hypervolume(values[: i + 1][mask[: i + 1]], data.references[set_name], [o.maximize for o in objectives])
+                    for i in range(len(ordered))]
+        assert [s.hypervolume for s in data.history["exp"][set_name]] == pytest.approx(expected, rel=1e-12)

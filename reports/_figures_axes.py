@@ -34,6 +34,14 @@ QUANTITIES: dict[str, Quantity] = {
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
+_GRID = {"gridcolor": "#e8edf5", "linecolor": "#c8d0dc", "zerolinecolor": "#e8edf5", "automargin": True}
+# A small template of our own: plotly's named templates are re-validated for every figure (most of the
+# time spent building a report) and embedded in full in each one.
+TEMPLATE: dict[str, Any] = {
+    "layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+               "xaxis": _GRID, "yaxis": _GRID, "hoverlabel": {"align": "left"}, "colorway": list(COLORS)},
+}
+
 # Modebar: zoom, pan, reset and PNG download stay; selection tools select nothing in a report.
 PLOT_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -54,7 +62,7 @@ def base_layout(title: str, height: int = 460, **extra: Any) -> dict[str, Any]:
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "height": height,
         "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
-        "template": "plotly_white",
+        "template": TEMPLATE,
         "hovermode": "closest",
         "legend": {"itemclick": "toggle", "itemdoubleclick": "toggleothers"},
         **extra,

@@ -14,7 +14,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from pipeline.results_schema import STATUS_FAILED, STATUS_FINISHED, STATUS_INFEASIBLE, STATUS_STOPPED
-from reports._figures_axes import COLORS, axis, base_layout, color_of
+from reports._figures_axes import COLORS, TEMPLATE, axis, base_layout, color_of
 from reports._figures_fronts import front_figure
 from reports._report_data import ReportData
 
@@ -49,7 +49,8 @@ def history_figure(data: ReportData, x: str) -> go.Figure:
     """Hypervolume after each row, one panel per objective set; `x` is "minutes" or "device_hours"."""
     sets = list(data.objective_sets)
     figure = make_subplots(rows=2, cols=2, subplot_titles=[_set_title(data, s) for s in sets],
-                           horizontal_spacing=0.12, vertical_spacing=0.16)
+                           horizontal_spacing=0.12, vertical_spacing=0.16,
+                           figure=go.Figure(layout={"template": TEMPLATE}))
     for i, set_name in enumerate(sets):
         row, col = i // 2 + 1, i % 2 + 1
         for experiment in data.experiments:

@@ -42,9 +42,11 @@ TEMPLATE: dict[str, Any] = {
                "xaxis": _GRID, "yaxis": _GRID, "hoverlabel": {"align": "left"}, "colorway": list(COLORS)},
 }
 
-# Modebar: zoom, pan, reset and PNG download stay; selection tools select nothing in a report.
+# Modebar: zoom, pan, reset and PNG download stay; selection tools select nothing in a report, and
+# plotly.js 4 would otherwise offer to upload the chart to its cloud service.
 PLOT_CONFIG: dict[str, Any] = {
     "displaylogo": False,
+    "showSendToCloud": False,
     "responsive": True,
     "modeBarButtonsToRemove": ["select2d", "lasso2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},

@@ -60,6 +60,7 @@ PROBE = """(async () => {
     parallel: document.getElementById("parallel").data[0].dimensions.map(d => d.label),
     images: Array.from(document.querySelectorAll("#gallery img")).map(i => i.naturalWidth),
     gallery: Boolean(document.getElementById("gallery")),
+    modebar: Array.from(gd.querySelectorAll(".modebar-btn")).map(b => b.getAttribute("data-title")),
   });
 })()"""
 
@@ -112,6 +113,8 @@ def test_report_renders_without_errors_or_requests(browser: Browser, tmp_path: P
     assert result["curves"] == 4  # trials with a learning curve: 3 finished + 1 stopped
     assert result["history"] == 4  # one per objective set
     assert result["parallel"] == ["depth", "encoder", "mIoU"]
+    assert {"Download plot as a PNG", "Zoom", "Pan", "Reset axes"} <= set(result["modebar"])
+    assert "Share chart..." not in result["modebar"]  # would upload the chart
     assert result["gallery"] and result["images"] == [16] * 6  # 2 samples × image, truth, prediction: decoded
 
 

@@ -101,11 +101,15 @@ def _curve_text(curve: Curve | None) -> str:
     return ", ".join(f"{epoch}: {value:.4f}" for epoch, value in enumerate(curve.values, start=1))
 
 
-def _pretty_json(text_value: str) -> str:
+def _model_config_lines(text_value: str) -> str:
+    """One line per part of the resolved model config (encoder, decoder, …): short enough to read whole."""
     try:
-        return json.dumps(json.loads(text_value), indent=1, sort_keys=True)
+        config = json.loads(text_value)
     except (json.JSONDecodeError, TypeError):
         return text_value
+    if not isinstance(config, dict):
+        return text_value
+    return "\n".join(f"{key}: {json.dumps(value, sort_keys=True)}" for key, value in sorted(config.items()))
 
 
 def details(data: ReportData) -> str:
@@ -123,7 +127,7 @@ def details(data: ReportData) -> str:
             f"<table><tbody>{config}</tbody></table>{checkpoint}"
             f"<p>validation mIoU by epoch{' (of the base model: ISR reuses its weights)' if p.isr else ''}: "
             f"{escape(_curve_text(curve))}</p>"
-            f"<pre>{escape(_pretty_json(p.model_config))}</pre></details>"
+            f"<pre>{escape(_model_config_lines(p.model_config))}</pre></details>"
         )
     return "".join(blocks)
 

@@ -19,6 +19,7 @@ def _data(tmp_path: Path, checkpoint: bool = True):
         row["config/eft.widths[3]"] = 128.0
         row["config/mscan.depths"] = json.dumps([1, 1, 2, 1])
         row["hparams"] = json.dumps({"lr": 0.0022422398645092177})
+        row["model_config"] = json.dumps({"encoder": {"name": "eft", "widths": [32, 64]}, "num_classes": 3})
         if checkpoint:
             row["checkpoint_uri"] = f"s3://bucket/{row['trial_id']}/ckpt" if row["kind"] == "trial" else ""
     return gather_report(load_experiments([write_results(tmp_path / "exp", rows)]))[0]
@@ -45,6 +46,7 @@ def test_arch_ids_link_to_details_with_config_curve_and_checkpoint(tmp_path: Pat
     assert [link for link, _ in links] == [i for i, _ in ids] and len(ids) == 3
     t1 = blocks[blocks.index('data-row="t1"'):].split("</details>")[0]
     assert "s3://bucket/t1/ckpt" in t1 and "1: 0.3000, 2: 0.6000" in t1 and "train.lr" in t1
+    assert 'encoder: {&quot;name&quot;: &quot;eft&quot;, &quot;widths&quot;: [32, 64]}\nnum_classes: 3' in t1
     isr = blocks[blocks.index('data-row="t1/isr=2,2,1,1/2,2,2"'):].split("</details>")[0]
     assert "no checkpoint recorded" in isr and "of the base model" in isr
 

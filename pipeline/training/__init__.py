@@ -20,6 +20,7 @@ from pipeline.training._config import (
 from pipeline.training._evaluate import evaluate, slide_inference
 from pipeline.training._heads import FCNHead, TrainingModule
 from pipeline.training._loading import TrainLoader, shard_indices
+from pipeline.training._local_ray import LocalRay, RayStartError, ray_connection, start_local_ray, stop_local_ray
 from pipeline.training._loop import Trainer
 from pipeline.training._losses import channel_wise_divergence, ohem_mask, segmentation_loss
 from pipeline.training._metrics import (
@@ -48,8 +49,10 @@ __all__ = [
     "EvalConfig",
     "FCNHead",
     "HISTORY_FILE",
+    "LocalRay",
     "OHEMConfig",
     "OPTIMIZERS",
+    "RayStartError",
     "PRECISIONS",
     "SYNTH_LAYOUT",
     "ScalingSpec",
@@ -73,9 +76,12 @@ __all__ = [
     "param_groups",
     "prepare_dataset",
     "progress_line",
+    "ray_connection",
     "replace_train",
     "segmentation_loss",
     "shard_indices",
+    "start_local_ray",
+    "stop_local_ray",
     "slide_inference",
     "train_config_from_dict",
     "train_config_to_dict",

@@ -34,6 +34,9 @@ from pipeline.training._specs import (
 )
 
 HISTORY_FILE = "history.jsonl"  # one JSON line of metrics per epoch, in the run directory
+# Ray Train counts a worker group that cannot start (no free resources within its start timeout)
+# as a controller failure and by default retries it without end; bounded, such a run fails.
+CONTROLLER_FAILURE_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ def fit_model(
         run_config=RunConfig(
             name=run_name,
             storage_path=str(storage),
-            failure_config=FailureConfig(max_failures=train.max_failures),
+            failure_config=FailureConfig(max_failures=train.max_failures,
+                                         controller_failure_limit=CONTROLLER_FAILURE_LIMIT),
             checkpoint_config=CheckpointConfig(num_to_keep=train.keep_checkpoints),
             callbacks=callbacks,
         ),

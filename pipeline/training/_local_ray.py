@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.model_configs import ConfigError
 
@@ -39,6 +40,25 @@ STOP_TIMEOUT_S = 45.0  # the head drains for up to 30 s on SIGTERM
 
 class RayStartError(ConfigError):
     """The local Ray head could not be started or reached."""
+
+
+class ResourceError(ConfigError):
+    """The spec asks for more than the Ray cluster has."""
+
+
+def check_resources(cluster: dict[str, float], scaling: Any, trial_cpus: float, gpu_latency: bool = False) -> None:
+    """One trial (its workers and its driver) must fit the cluster, or no trial ever starts."""
+    cpus = scaling.num_workers * scaling.cpus_per_worker + trial_cpus
+    have = cluster.get("CPU", 0.0)
+    if cpus > have:
+        raise ResourceError(
+            f"scaling: one trial needs {cpus:g} CPUs (num_workers {scaling.num_workers} x cpus_per_worker "
+            f"{scaling.cpus_per_worker} + search.trial_cpus {trial_cpus:g}), but the Ray cluster has {have:g}"
+        )
+    gpus = (scaling.num_workers * scaling.gpus_per_worker if scaling.use_gpu else 0) + (1 if gpu_latency else 0)
+    if gpus > cluster.get("GPU", 0.0):
+        raise ResourceError(f"scaling: one trial needs {gpus:g} GPUs, but the Ray cluster has "
+                            f"{cluster.get('GPU', 0.0):g}")
 
 
 @dataclass(frozen=True)
@@ -130,11 +150,20 @@ def _address_this_process(env: dict[str, str]) -> dict[str, str | None]:
     """Put the head's environment into this process; returns what to restore."""
     previous = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    if "ray._private.ray_constants" in sys.modules:
-        # Read once at import: when Ray was imported before this, the driver would still resolve
-        # 127.0.0.1 to the host's external address and fail to reach the loopback-only head.
-        sys.modules["ray._private.ray_constants"].ENABLE_RAY_CLUSTER = False
+    _reread_ray_settings(local_only=True)
     return previous
+
+
+def _reread_ray_settings(local_only: bool) -> None:
+    """Ray reads these settings once, at import; when it was imported before they were set, make it
+    read them again (else the driver resolves 127.0.0.1 to the host's external address and sends
+    no token, and cannot reach the head)."""
+    if "ray._private.ray_constants" in sys.modules:
+        sys.modules["ray._private.ray_constants"].ENABLE_RAY_CLUSTER = not local_only
+    if "ray._raylet" in sys.modules:
+        raylet = sys.modules["ray._raylet"]
+        raylet.Config.initialize("")
+        raylet.AuthenticationTokenLoader.instance().reset_cache()
 
 
 def _restore_environment(previous: dict[str, str | None]) -> None:
@@ -143,8 +172,7 @@ def _restore_environment(previous: dict[str, str | None]) -> None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    if "ray._private.ray_constants" in sys.modules:
-        sys.modules["ray._private.ray_constants"].ENABLE_RAY_CLUSTER = True
+    _reread_ray_settings(local_only=False)
 
 
 @contextlib.contextmanager
@@ -156,12 +184,12 @@ def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = No
     is joined; otherwise a local head with `num_cpus` (default: every CPU) is started and stopped.
     Yields the local head, or None when none was started here.
     """
-    import ray
-
-    if ray.is_initialized():
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         yield None
         return
     if address:
+        import ray
+
         ray.init(address=address, log_to_driver=log_to_driver)
         try:
             yield None
@@ -170,6 +198,8 @@ def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = No
         return
     head = start_local_ray(num_cpus or os.cpu_count() or 1, log_dir)
     previous = _address_this_process(head.env)
+    import ray  # after the environment is set: Ray reads some of it at import
+
     try:
         ray.init(address=head.gcs_address, log_to_driver=log_to_driver)
         yield head

@@ -169,8 +169,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     remaining = search.num_samples - trials_before
     searcher, writer, monitor = None, None, None
     if remaining > 0:
-        with ray_connection(address or spec.ray.address, exp_dir, log_to_driver=verbose), \
-                _ray_output(exp_dir / RAY_LOG, verbose):
+        with _ray_output(exp_dir / RAY_LOG, verbose), \
+                ray_connection(address or spec.ray.address, exp_dir, log_to_driver=verbose):
             searcher, writer, monitor = _run_tuner(spec, exp_dir, dataset, num_classes, rows, remaining,
                                                    trials_before, out)
     rows = read_results(exp_dir)
@@ -275,6 +275,7 @@ def _signals_stop(monitor: SearchMonitor) -> Iterator[None]:
         monitor.interrupt(signal.Signals(signum).name)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    tune_handler = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER")
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Tune's own handler would advise Tuner.restore
     for sig in previous:
         signal.signal(sig, handler)
@@ -283,21 +284,30 @@ def _signals_stop(monitor: SearchMonitor) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        if tune_handler is None:
+            os.environ.pop("TUNE_DISABLE_SIGINT_HANDLER", None)
+        else:
+            os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = tune_handler
 
 
 @contextlib.contextmanager
 def _ray_output(log_file: Path, verbose: bool) -> Iterator[None]:
-    """Ray's and Tune's log records go to `log_file` (and, with `verbose`, to the console as well)."""
+    """Ray's, Tune's and Optuna's log records go to `log_file` (and, with `verbose`, to the console as well)."""
+    import ray  # noqa: F401  (Ray sets up its loggers on import; redirect them after that)
+
     handler = logging.FileHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    loggers = [logging.getLogger(name) for name in ("ray", "ray.tune", "ray.train", "ray.data")]
+    loggers = [logging.getLogger(name) for name in ("ray", "ray.tune", "ray.train", "ray.data", "optuna")]
+    output_engine = os.environ.get("RAY_AIR_NEW_OUTPUT")
+    if not verbose:
+        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # Tune's newer console output prints tables even at verbose=0
     saved = [(lg, list(lg.handlers), lg.propagate) for lg in loggers]
     for lg in loggers:
         if not verbose:
             for old in list(lg.handlers):
                 lg.removeHandler(old)
             lg.propagate = False
-        if lg.name == "ray":
+        if lg.name in ("ray", "optuna"):
             lg.addHandler(handler)
     try:
         yield
@@ -309,6 +319,10 @@ def _ray_output(log_file: Path, verbose: bool) -> Iterator[None]:
                 lg.addHandler(old)
             lg.propagate = propagate
         handler.close()
+        if output_engine is None:
+            os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
+        else:
+            os.environ["RAY_AIR_NEW_OUTPUT"] = output_engine
 
 
 def _trial_name(trial: Any) -> str:

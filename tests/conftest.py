@@ -9,7 +9,7 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A loopback-only local Ray head with 2 CPUs for the whole session, addressed explicitly
     (start-up costs seconds; share it). Other Ray instances on the host are never touched.
 
@@ -19,8 +19,8 @@ def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from pipeline.training import ray_connection
 
     log_dir: Path = tmp_path_factory.mktemp("ray")
-    with ray_connection(None, log_dir, num_cpus=2, log_to_driver=True):
-        yield
+    with ray_connection(None, log_dir, num_cpus=2, log_to_driver=True) as head:
+        yield head  # the LocalRay head (None when Ray was already initialized in this process)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ by its process id (its own process group), never by `ray stop`, which would stop
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
@@ -25,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ LOCALHOST = "127.0.0.1"
 HEAD_LOG = "ray-head.log"
 START_TIMEOUT_S = 120.0  # a loaded 2-core host takes 20-40 s to bring a head up
 STOP_TIMEOUT_S = 45.0  # the head drains for up to 30 s on SIGTERM
+PR_SET_PDEATHSIG = 1  # Linux prctl option: signal this process when its parent exits
 
 
 class RayStartError(ConfigError):
@@ -95,8 +97,27 @@ def _wait_until_listening(process: subprocess.Popen, port: int, log_file: Path, 
     raise RayStartError(f"{log_file}: the local Ray head did not come up within {timeout_s:.0f} s")
 
 
-def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int = 0) -> LocalRay:
-    """Start a loopback-only Ray head with `num_cpus` CPUs; its output goes to `<log_dir>/ray-head.log`."""
+def _head_preexec() -> Callable[[], None]:
+    """What the head's process runs before exec: a session of its own (a terminal's Ctrl-C reaches
+    only the command, which stops the search cleanly), and SIGTERM when the command dies, even by
+    SIGKILL, so no head outlives the command that started it. libc is loaded here, in the parent:
+    the forked child only calls into it."""
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):  # not glibc Linux: a session of its own only
+        prctl = None
+
+    def preexec() -> None:
+        os.setsid()
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return preexec
+
+
+def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None) -> LocalRay:
+    """Start a loopback-only Ray head with `num_cpus` CPUs (GPUs: Ray's detection unless given);
+    its output goes to `<log_dir>/ray-head.log`."""
     log_dir.mkdir(parents=True, exist_ok=True)
     gcs_port, dashboard_port = free_port(), free_port()
     gcs_address = f"{LOCALHOST}:{gcs_port}"
@@ -113,12 +134,12 @@ def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int = 0) -> LocalRay
         "--node-ip-address", LOCALHOST, "--port", str(gcs_port),
         "--dashboard-host", LOCALHOST, "--dashboard-port", str(dashboard_port), "--include-dashboard", "true",
         "--dashboard-agent-listen-port", str(free_port()), "--ray-client-server-port", str(free_port()),
-        "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus),
+        "--num-cpus", str(num_cpus), *(["--num-gpus", str(num_gpus)] if num_gpus is not None else []),
     ]
     log_file = log_dir / HEAD_LOG
     with open(log_file, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **env}, start_new_session=True)
+                                   env={**os.environ, **env}, preexec_fn=_head_preexec())
     head = LocalRay(process.pid, gcs_address, dashboard_url, log_file, env)
     try:
         _wait_until_listening(process, gcs_port, log_file, START_TIMEOUT_S)
@@ -141,9 +162,16 @@ def stop_local_ray(head: LocalRay, timeout_s: float = STOP_TIMEOUT_S) -> None:
             break
         time.sleep(0.3)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(head.pid, signal.SIGKILL)  # the head's own group (start_new_session): its leftovers only
+        os.killpg(head.pid, signal.SIGKILL)  # the head's own group (its own session): its leftovers only
     with contextlib.suppress(ChildProcessError):
         os.waitpid(head.pid, 0)
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:  # SIGKILL is delivered asynchronously: wait until the group is gone
+        try:
+            os.killpg(head.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            break
+        time.sleep(0.2)
 
 
 def _address_this_process(env: dict[str, str]) -> dict[str, str | None]:

@@ -66,7 +66,7 @@ def test_local_head_listens_on_loopback_only_and_stops_by_pid(tmp_path: Path) ->
         started = {pid: _cmdline(pid) for pid in pids}
     finally:
         stop_local_ray(head)
-    assert [pid for pid, cmd in started.items() if cmd and _cmdline(pid) == cmd] == []
+    assert [cmd[:80] for pid, cmd in started.items() if cmd and _cmdline(pid) == cmd] == []
 
 
 def _cmdline(pid: int) -> str:
@@ -74,3 +74,18 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
     except OSError:
         return ""
+
+
+@pytest.mark.slow
+def test_driver_and_workers_of_the_session_instance_listen_on_loopback_only(ray_local: object) -> None:
+    import ray
+
+    @ray.remote
+    def worker_pid() -> int:
+        return os.getpid()
+
+    pid = ray.get(worker_pid.remote())
+    head_pid = getattr(ray_local, "pid", None)
+    pids = [os.getpid(), pid] + ([head_pid, *_descendants(head_pid)] if head_pid else [])
+    addresses = _listening_addresses(pids)
+    assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses

@@ -3,7 +3,8 @@
 A bad pair (unreadable file, image and mask of different sizes, a label outside the classes and
 the ignore index) or an empty split otherwise surfaces inside every worker as a long Ray
 traceback, retried. Here it is one `DatasetError` naming the file. Every pair is decoded (the
-spec's `validate: sample` checks an evenly spread subset instead), with a progress line on large
+spec's `validate: sample` checks an evenly spread subset instead, `none` only that the splits
+are non-empty), with a progress line on large
 splits; a passed check is remembered in the experiment directory under a key made of every
 file's path, size and modification time, so a rerun on unchanged data is instant.
 """
@@ -65,8 +66,8 @@ def check_dataset(spec: DatasetSpec, cache_dir: Path, out: TextIO | None = None)
         key = f"{which}:{_fingerprint(source, spec)}"
         if cache.get(key):
             continue
-        mode = spec.validate if spec.validate != "auto" else "full"
-        indices = source.validation_indices("full" if mode == "none" else mode, config.sample_size)
+        mode = spec.validate if spec.validate != "auto" else "full"  # before a long run, every pair
+        indices = [] if mode == "none" else source.validation_indices(mode, config.sample_size)
         last = time.monotonic()
         for done, index in enumerate(indices, 1):
             try:

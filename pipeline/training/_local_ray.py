@@ -36,7 +36,7 @@ from pipeline.model_configs import ConfigError
 LOCALHOST = "127.0.0.1"
 HEAD_LOG = "ray-head.log"
 START_TIMEOUT_S = 120.0  # a loaded 2-core host takes 20-40 s to bring a head up
-STOP_TIMEOUT_S = 45.0  # the head drains for up to 30 s on SIGTERM
+STOP_TIMEOUT_S = 10.0  # the head would drain up to 30 s; with the driver gone there is nothing to drain
 PR_SET_PDEATHSIG = 1  # Linux prctl option: signal this process when its parent exits
 
 

@@ -303,11 +303,14 @@ def _ray_output(log_file: Path, verbose: bool) -> Iterator[None]:
         os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # Tune's newer console output prints tables even at verbose=0
     saved = [(lg, list(lg.handlers), lg.propagate) for lg in loggers]
     for lg in loggers:
+        top = lg.name in ("ray", "optuna")
         if not verbose:
             for old in list(lg.handlers):
                 lg.removeHandler(old)
-            lg.propagate = False
-        if lg.name in ("ray", "optuna"):
+            # Children pass their records up to "ray", which writes them to the file; a logger
+            # chain without any handler would fall back to Python's last-resort stderr handler.
+            lg.propagate = not top
+        if top:
             lg.addHandler(handler)
     try:
         yield

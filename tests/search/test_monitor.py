@@ -89,3 +89,16 @@ def test_a_signal_stops_the_search_once() -> None:
 def test_error_reason_falls_back_to_the_last_line() -> None:
     assert error_reason("a\nb\nValueError: x\n") == "ValueError: x"
     assert error_reason("") == "trial raised"
+
+
+def test_ray_tune_and_optuna_records_go_to_the_log_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from pipeline.search._driver import _ray_output
+
+    with _ray_output(tmp_path / "ray.log", verbose=False):
+        logging.getLogger("ray.tune.analysis.experiment_analysis").warning("Failed to fetch metrics")
+        logging.getLogger("optuna.storages._rdb.storage").info("A new study created")
+    assert capsys.readouterr().err == ""
+    text = (tmp_path / "ray.log").read_text()
+    assert "Failed to fetch metrics" in text and "A new study created" in text

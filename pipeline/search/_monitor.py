@@ -161,7 +161,8 @@ class SearchMonitor(Callback):
         left = max(0, self.total - done)
         eta = format_duration(elapsed / ended * left) if ended else "unknown"
         counts = ", ".join(f"{self.counts[s]} {s}" for s in STATUSES)
-        return f"[{done}/{self.total} trials done: {counts}; {len(self.running)} running; " \
+        this_run = f"this run: {counts}" if self.done_before else counts
+        return f"[{done}/{self.total} trials done; {this_run}; {len(self.running)} running; " \
                f"elapsed {format_duration(elapsed)}, ETA {eta}]"
 
     def _line(self, text: str) -> None:

@@ -46,7 +46,7 @@ def test_one_line_per_event_with_statuses_kept_apart() -> None:
     ]
     assert all(lines[i + 1].startswith("[") for i, line in enumerate(lines) if not line.startswith("["))
     assert "TERMINATED" not in out.getvalue()
-    assert lines[-1].startswith("[6/6 trials done: 1 finished, 1 stopped, 1 infeasible, 1 failed; 0 running;")
+    assert lines[-1].startswith("[6/6 trials done; this run: 1 finished, 1 stopped, 1 infeasible, 1 failed; 0 running;")
 
 
 def test_progress_line_has_an_eta_once_a_trial_ended() -> None:

@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,7 +82,8 @@ def free_port() -> int:
 
 
 def _ray_executable() -> str:
-    return str(Path(sys.executable).with_name("ray"))
+    beside = Path(sys.executable).with_name("ray")  # the `ray` of this interpreter's environment
+    return str(beside) if beside.is_file() else shutil.which("ray") or "ray"
 
 
 def _wait_until_listening(process: subprocess.Popen, port: int, log_file: Path, timeout_s: float) -> None:

@@ -3,21 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def ray_local() -> Iterator[None]:
-    """A local Ray instance with 2 CPUs for the whole session (start-up costs seconds; share it).
+def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A loopback-only local Ray head with 2 CPUs for the whole session, addressed explicitly
+    (start-up costs seconds; share it). Other Ray instances on the host are never touched.
 
     The dashboard stays on: Ray Train frees the workers of a trial that Tune stopped through the
     State API, which the dashboard serves; without it their CPUs stay taken for good.
     """
-    import ray
+    from pipeline.training import ray_connection
 
-    ray.init(num_cpus=2, log_to_driver=True, configure_logging=False)
+    log_dir: Path = tmp_path_factory.mktemp("ray")
+    with ray_connection(None, log_dir, num_cpus=2, log_to_driver=True) as head:
+        yield head  # the LocalRay head (None when Ray was already initialized in this process)
+
+
+@pytest.fixture(scope="session")
+def other_ray_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A second, unrelated Ray instance on the host, started the way a colleague would (plain
+    `ray start --head`, default addresses); stopped by its PID, never by `ray stop`."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.training import free_port
+
+    log = tmp_path_factory.mktemp("other_ray") / "head.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    command = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--disable-usage-stats",
+               "--port", str(free_port()), "--num-cpus", "1", "--dashboard-port", str(free_port()),
+               "--ray-client-server-port", str(free_port()), "--dashboard-agent-listen-port", str(free_port())]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while "Ray runtime started" not in log.read_text() and time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.5)
     try:
-        yield
+        yield process.pid
     finally:
-        ray.shutdown()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

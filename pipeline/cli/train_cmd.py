@@ -2,15 +2,14 @@
 
 Prints one progress line per epoch (epoch, loss, mIoU, images/s, ETA; from the rank-0 worker),
 writes checkpoints and `history.jsonl` into the experiment directory (<storage.path>/<name>), and
-resumes from the latest checkpoint there when one exists. Without an address a local Ray
-instance with every CPU of this machine is started (or a running one in this process is reused).
+resumes from the latest readable checkpoint there when one exists. The dataset is checked and the
+requested workers are compared with the cluster before any worker starts. Without an address a
+loopback-only local Ray head with every CPU of this machine is started, and stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,35 +23,41 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import ray
-
-    from pipeline import metric_names as m
+    from pipeline._atomic import atomic_write
     from pipeline.specs import SpecError, load_spec
-    from pipeline.training import HISTORY_FILE, fit_model, prepare_dataset
 
     spec = load_spec(args.spec)
     if spec.model is None:
         raise SpecError(f"{args.spec}: model: missing section; `segnas train` trains the model it names")
+
+    import shutil
+
+    import ray
+
+    from pipeline import metric_names as m
+    from pipeline.training import (
+        HISTORY_FILE,
+        check_dataset,
+        check_resources,
+        fit_model,
+        prepare_dataset,
+        ray_connection,
+    )
+
     experiment_dir = spec.experiment_dir
     experiment_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.spec, experiment_dir / "spec.yaml")
+    atomic_write(experiment_dir / "spec.yaml", lambda tmp: shutil.copyfile(args.spec, tmp))
     dataset = spec.resolved_dataset()
     num_classes = prepare_dataset(dataset)
+    check_dataset(dataset, experiment_dir)
     model_config = spec.model.model_config_dict(num_classes)
-    address = args.address or spec.ray.address
-    started_here = False
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address)
-        else:
-            ray.init(num_cpus=os.cpu_count())
-        started_here = True
-    print(
-        f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
-        f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir}",
-        flush=True,
-    )
-    try:
+    with ray_connection(args.address or spec.ray.address, experiment_dir, log_to_driver=True):
+        check_resources(ray.cluster_resources(), spec.scaling, 0.0)
+        print(
+            f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
+            f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir}",
+            flush=True,
+        )
         result = fit_model(
             model_config,
             spec.train,
@@ -61,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
             run_name=spec.name,
             storage_path=str(experiment_dir.parent),
         )
-    finally:
-        if started_here:
-            ray.shutdown()
     final = result.metrics
     print(
         f"segnas train: done in {result.wall_time_s:.1f} s: epoch {final.get(m.EPOCH)}, "

@@ -19,7 +19,6 @@ from pipeline.data._config import COCO_VARIANTS, SPLITS, VALIDATE_MODES, Dataset
 from pipeline.data._io import DatasetError, LabelMap, Sample
 from pipeline.data._registry import DATASET_LAYOUTS, dataset_builder, open_dataset
 from pipeline.data._source import SegmentationSource
-from pipeline.data._torch_dataset import SegmentationDataset
 from pipeline.data._transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -32,6 +31,16 @@ from pipeline.data._transforms import (
     random_resize,
     resize_pair,
 )
+
+
+def __getattr__(name: str) -> object:
+    # The torch Dataset wrapper is imported on first use: spec validation and dataset checks need no torch.
+    if name == "SegmentationDataset":
+        from pipeline.data._torch_dataset import SegmentationDataset
+
+        return SegmentationDataset
+    raise AttributeError(f"module 'pipeline.data' has no attribute {name!r}")
+
 
 __all__ = [
     "ADE20K_CLASSES",

@@ -8,9 +8,9 @@ training). Both are plain classes so they pickle to DataLoader and Ray workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from pipeline.data._config import DatasetConfigError
 from pipeline.data._transforms import (
@@ -22,6 +22,9 @@ from pipeline.data._transforms import (
     random_hflip,
     random_resize,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _fail(field: str, expected: str, value: object) -> None:

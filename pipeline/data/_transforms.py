@@ -8,9 +8,13 @@ with nearest neighbour so no new class values appear.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:
+    import torch
 
 # ImageNet statistics in 0..255 pixel units: every encoder of the zoo is ImageNet-style.
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -127,9 +131,13 @@ def normalize(
 ) -> torch.Tensor:
     """uint8 (H, W, 3) → float32 (3, H, W), standardised per channel."""
     out = (image.astype(np.float32) - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    import torch  # on use: specs and dataset checks run without torch
+
     return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1)))
 
 
 def label_to_tensor(label: np.ndarray) -> torch.Tensor:
     """(H, W) → int64 (H, W), the dtype cross-entropy expects."""
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(label, dtype=np.int64))

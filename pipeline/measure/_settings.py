@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import torch
 
+from pipeline.measure._isr_text import SettingsError, format_isr, parse_isr  # noqa: F401  (re-exported)
+
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
 DEVICES: tuple[str, ...] = ("cpu", "cuda")
 
@@ -20,10 +22,6 @@ DEVICES: tuple[str, ...] = ("cpu", "cuda")
 AUTOCAST_DTYPES: dict[str, torch.dtype] = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|cuda)(:\d+)?$")
-
-
-class SettingsError(ValueError):
-    """A measurement argument holds a value the protocol cannot run with."""
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -91,29 +89,3 @@ class LatencySettings:
             raise SettingsError(f"device: {self.device!r} requested but CUDA is not available here; use 'cpu'")
         if self.device_type == "cuda" and self.precision == "bf16" and not torch.cuda.is_bf16_supported():
             raise SettingsError(f"precision: bf16 is not supported by {torch.cuda.get_device_name()}; use fp16 or fp32")
-
-
-def parse_isr(text: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-    """`"2,2,1,1/2,2,2"` → encoder and decoder ISR factors; an empty side means "leave as is"."""
-    if not isinstance(text, str) or text.count("/") != 1:
-        raise SettingsError(f"isr: expected 'ENC/DEC' such as '2,2,1,1/2,2,2' (either side may be empty), got {text!r}")
-
-    def side(part: str, name: str) -> tuple[int, ...] | None:
-        part = part.strip()
-        if not part:
-            return None
-        try:
-            factors = tuple(int(f) for f in part.split(","))
-        except ValueError:
-            raise SettingsError(f"isr: {name} factors must be comma-separated integers >= 1, got {part!r}") from None
-        if any(f < 1 for f in factors):
-            raise SettingsError(f"isr: {name} factors must be integers >= 1, got {part!r}")
-        return factors
-
-    encoder, decoder = text.split("/")
-    return side(encoder, "encoder"), side(decoder, "decoder")
-
-
-def format_isr(encoder: tuple[int, ...] | None, decoder: tuple[int, ...] | None) -> str:
-    """The inverse of `parse_isr`."""
-    return "/".join(",".join(str(f) for f in factors) if factors else "" for factors in (encoder, decoder))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pipeline.search._pareto import RungResult, promoted, rank_rung
 from pipeline.search._points import (
     ResolvedPoint,
     SpaceSampler,
@@ -34,6 +33,9 @@ from pipeline.search._space import (
 
 # Names that need torch or Ray, with the private module that defines each.
 _LAZY = {
+    "RungResult": "pipeline.search._pareto",  # the Pareto rule pulls in the reports package (pandas)
+    "promoted": "pipeline.search._pareto",
+    "rank_rung": "pipeline.search._pareto",
     "CostGate": "pipeline.search._cost",
     "MOHalvingScheduler": "pipeline.search._scheduler",
     "build_scheduler": "pipeline.search._scheduler",

@@ -15,22 +15,29 @@ callbacks are rebuilt from the spec each time).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import math
+import os
 import shutil
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import optuna
 
 from pipeline import metric_names as m
+from pipeline._atomic import atomic_write, remove_stale_temporaries
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED, STATUS_INFEASIBLE
 from pipeline.search._cost import CostGate
+from pipeline.search._monitor import SearchMonitor, SearchStopper
 from pipeline.search._points import point_key_of
 from pipeline.search._results import ResultsCallback, RowContext, read_results
 from pipeline.search._scheduler import build_scheduler
@@ -49,6 +56,9 @@ STUDY_FILE = "study.db"
 SPEC_COPY = "spec.yaml"
 DRIVER_MEMORY_BYTES = 256 * 2**20  # a trial driver holds one model for latency and ISR evaluation
 TUNE_DIR = "tune"  # Tune's experiment folders, one per (re)run: tune/run-000, run-001, ...
+RAY_LOG = "ray.log"  # Ray's and Tune's own log records (the head's output is in ray-head.log)
+ROW_WRITE_RETRIES = 5  # at the end of a run, for rows whose write failed during it
+ROW_WRITE_RETRY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,15 @@ class SearchOutcome:
     duplicates: int  # asked points that were already evaluated or in flight
     wall_time_s: float
     report: Path  # report.html of the experiment (pareto.parquet beside it)
+    num_samples: int = 0  # trials the spec asks for
+    trials_done: int = 0  # trial rows written, this run and before
+    failed: int = 0  # trial rows of status failed, this run and before
+    stop_reason: str | None = None  # why the run ended before its trials were done (signal, watchdog)
+    rows_pending: int = 0  # rows that could not be written (storage fault); the study still has them
+
+    @property
+    def complete(self) -> bool:
+        return self.stop_reason is None and self.rows_pending == 0 and self.trials_done >= self.num_samples
 
 
 def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None) -> int:
@@ -124,12 +143,14 @@ def _requeue_interrupted(storage: optuna.storages.BaseStorage, study_name: str) 
 
 
 def run_search(spec: Any, spec_path: str | Path | None = None, address: str | None = None,
-               experiment_dir: str | Path | None = None) -> SearchOutcome:
-    """Run (or continue) the search of a job spec; returns where its results are."""
-    import ray
-    from ray import tune
+               experiment_dir: str | Path | None = None, verbose: bool = False,
+               out: TextIO | None = None) -> SearchOutcome:
+    """Run (or continue) the search of a job spec; returns where its results are and how far it got.
 
-    from pipeline.training import dataset_spec_to_dict, prepare_dataset, train_config_to_dict
+    Without an address (argument or spec) a loopback-only local Ray head is started for the run
+    and stopped after it; a Ray already initialized in this process is used as it is.
+    """
+    from pipeline.training import check_dataset, prepare_dataset, ray_connection
 
     started = time.time()
     search: SearchSpec = spec.search
@@ -137,81 +158,174 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         raise ConfigError(f"{spec_path or spec.source}: the spec has no `search` section; `segnas train` runs it")
     exp_dir = Path(experiment_dir or spec.experiment_dir).resolve()
     exp_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(exp_dir, RESULTS_FILE)
     if spec_path is not None and Path(spec_path).resolve() != (exp_dir / SPEC_COPY):
-        shutil.copyfile(spec_path, exp_dir / SPEC_COPY)
+        atomic_write(exp_dir / SPEC_COPY, lambda tmp: shutil.copyfile(spec_path, tmp))
     dataset = spec.dataset.with_root(exp_dir)
     num_classes = prepare_dataset(dataset)  # generate synthetic data once, not once per trial
+    check_dataset(dataset, exp_dir)  # bad data stops here, before any Ray worker starts
     rows = read_results(exp_dir)
     trials_before = int((rows["kind"] == KIND_TRIAL).sum())
     remaining = search.num_samples - trials_before
-    storage = optuna.storages.RDBStorage(f"sqlite:///{exp_dir / STUDY_FILE}")
-    searcher = None
-    trials_run = 0
+    searcher, writer, monitor = None, None, None
     if remaining > 0:
-        if not ray.is_initialized():
-            ray.init(address=address or spec.ray.address)
-        _requeue_interrupted(storage, spec.name)
-        searcher = SegnasOptunaSearch(
-            space=search.space,
-            num_classes=num_classes,
-            objectives=search.objectives,
-            sampler=build_sampler(search),
-            storage=storage,
-            study_name=spec.name,
-            evaluated=evaluated_from_rows(rows, search),
-        )
-        gate = CostGate(search.input_size, search.budget, search.latency)
-        context = TrialContext(
-            experiment=spec.name,
-            experiment_dir=str(exp_dir),
-            space=search.space,
-            num_classes=num_classes,
-            train=train_config_to_dict(spec.train),
-            dataset=dataset_spec_to_dict(dataset),
-            scaling=spec.scaling,
-            gate=gate,
-            isr=search.isr,
-            driver_threads=max(1, math.ceil(search.trial_cpus)),
-        )
-        # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
-        # (Ray rejects an all-zero request) without taking a core from the training workers.
-        resources = {"cpu": search.trial_cpus, "memory": DRIVER_MEMORY_BYTES}
-        if search.latency.device == "cuda":
-            resources["gpu"] = 1  # the trial driver times its model on a GPU of its own
-        concurrency = trials_per_cluster(ray.cluster_resources(), spec.scaling, search.trial_cpus, search.max_concurrent)
-        row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
-                                 spec.scaling.num_workers, _code_version(), _library_versions())
-        writer = ResultsCallback(exp_dir, row_context)
-        attempt = len(list((exp_dir / TUNE_DIR).glob("run-*"))) if (exp_dir / TUNE_DIR).is_dir() else 0
-        tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
-            tune_config=tune.TuneConfig(
-                search_alg=searcher,
-                scheduler=build_scheduler(search, spec.train.epochs),
-                num_samples=remaining,
-                max_concurrent_trials=concurrency,
-                trial_name_creator=_trial_name,
-                trial_dirname_creator=_trial_name,
-            ),
-            run_config=tune.RunConfig(
-                name=f"run-{attempt:03d}",
-                storage_path=str(exp_dir / TUNE_DIR),
-                callbacks=[writer],
-                verbose=1,
-            ),
-        )
-        tuner.fit()
-        trials_run = len(writer.written)
+        with _ray_output(exp_dir / RAY_LOG, verbose), \
+                ray_connection(address or spec.ray.address, exp_dir, log_to_driver=verbose):
+            searcher, writer, monitor = _run_tuner(spec, exp_dir, dataset, num_classes, rows, remaining,
+                                                   trials_before, out)
+    rows = read_results(exp_dir)
+    trials = rows[rows["kind"] == KIND_TRIAL]
     report = write_report([exp_dir]).html
     return SearchOutcome(
         experiment_dir=exp_dir,
         results_path=exp_dir / RESULTS_FILE,
         trials_before=trials_before,
-        trials_run=trials_run,
+        trials_run=len(writer.written) if writer is not None else 0,
         duplicates=searcher.duplicates if searcher is not None else 0,
         wall_time_s=time.time() - started,
         report=report,
+        num_samples=search.num_samples,
+        trials_done=len(trials),
+        failed=int((trials["status"] == STATUS_FAILED).sum()),
+        stop_reason=monitor.stop_reason if monitor is not None else None,
+        rows_pending=len(writer.pending) if writer is not None else 0,
     )
+
+
+def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: Any, remaining: int,
+               trials_before: int, out: TextIO | None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
+    import ray
+    from ray import tune
+
+    from pipeline.training import check_resources, dataset_spec_to_dict, train_config_to_dict
+
+    search: SearchSpec = spec.search
+    cluster = ray.cluster_resources()
+    check_resources(cluster, spec.scaling, search.trial_cpus, search.latency.device == "cuda")
+    storage = optuna.storages.RDBStorage(f"sqlite:///{exp_dir / STUDY_FILE}")
+    _requeue_interrupted(storage, spec.name)
+    searcher = SegnasOptunaSearch(
+        space=search.space,
+        num_classes=num_classes,
+        objectives=search.objectives,
+        sampler=build_sampler(search),
+        storage=storage,
+        study_name=spec.name,
+        evaluated=evaluated_from_rows(rows, search),
+    )
+    gate = CostGate(search.input_size, search.budget, search.latency)
+    context = TrialContext(
+        experiment=spec.name,
+        experiment_dir=str(exp_dir),
+        space=search.space,
+        num_classes=num_classes,
+        train=train_config_to_dict(spec.train),
+        dataset=dataset_spec_to_dict(dataset),
+        scaling=spec.scaling,
+        gate=gate,
+        isr=search.isr,
+        driver_threads=max(1, math.ceil(search.trial_cpus)),
+    )
+    # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
+    # (Ray rejects an all-zero request) without taking a core from the training workers.
+    resources = {"cpu": search.trial_cpus, "memory": DRIVER_MEMORY_BYTES}
+    if search.latency.device == "cuda":
+        resources["gpu"] = 1  # the trial driver times its model on a GPU of its own
+    concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent)
+    row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
+                             spec.scaling.num_workers, _code_version(), _library_versions())
+    writer = ResultsCallback(exp_dir, row_context)
+    monitor = SearchMonitor(search.num_samples, trials_before, search.scheduler.rungs(spec.train.epochs),
+                            search.stall_timeout_s, free_cpus=lambda: ray.available_resources().get("CPU", 0.0),
+                            out=out)
+    attempt = len(list((exp_dir / TUNE_DIR).glob("run-*"))) if (exp_dir / TUNE_DIR).is_dir() else 0
+    tuner = tune.Tuner(
+        tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
+        tune_config=tune.TuneConfig(
+            search_alg=searcher,
+            scheduler=build_scheduler(search, spec.train.epochs),
+            num_samples=remaining,
+            max_concurrent_trials=concurrency,
+            trial_name_creator=_trial_name,
+            trial_dirname_creator=_trial_name,
+        ),
+        run_config=tune.RunConfig(
+            name=f"run-{attempt:03d}",
+            storage_path=str(exp_dir / TUNE_DIR),
+            callbacks=[writer, monitor],
+            stop=SearchStopper(monitor),
+            verbose=0,  # the monitor prints trial events; Tune's table shows every ended trial as TERMINATED
+        ),
+    )
+    with _signals_stop(monitor):
+        tuner.fit()
+    for _ in range(ROW_WRITE_RETRIES):
+        if writer.flush():
+            break
+        time.sleep(ROW_WRITE_RETRY_S)
+    return searcher, writer, monitor
+
+
+@contextlib.contextmanager
+def _signals_stop(monitor: SearchMonitor) -> Iterator[None]:
+    """SIGINT/SIGTERM stop the search through the monitor (a second SIGINT aborts at once)."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: Any) -> None:
+        monitor.interrupt(signal.Signals(signum).name)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    tune_handler = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER")
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Tune's own handler would advise Tuner.restore
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if tune_handler is None:
+            os.environ.pop("TUNE_DISABLE_SIGINT_HANDLER", None)
+        else:
+            os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = tune_handler
+
+
+@contextlib.contextmanager
+def _ray_output(log_file: Path, verbose: bool) -> Iterator[None]:
+    """Ray's, Tune's and Optuna's log records go to `log_file` (and, with `verbose`, to the console as well)."""
+    import ray  # noqa: F401  (Ray sets up its loggers on import; redirect them after that)
+
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in ("ray", "ray.tune", "ray.train", "ray.data", "optuna")]
+    output_engine = os.environ.get("RAY_AIR_NEW_OUTPUT")
+    if not verbose:
+        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # Tune's newer console output prints tables even at verbose=0
+    saved = [(lg, list(lg.handlers), lg.propagate) for lg in loggers]
+    for lg in loggers:
+        top = lg.name in ("ray", "optuna")
+        if not verbose:
+            for old in list(lg.handlers):
+                lg.removeHandler(old)
+            # Children pass their records up to "ray", which writes them to the file; a logger
+            # chain without any handler would fall back to Python's last-resort stderr handler.
+            lg.propagate = not top
+        if top:
+            lg.addHandler(handler)
+    try:
+        yield
+    finally:
+        for lg, handlers, propagate in saved:
+            for current in list(lg.handlers):
+                lg.removeHandler(current)
+            for old in handlers:
+                lg.addHandler(old)
+            lg.propagate = propagate
+        handler.close()
+        if output_engine is None:
+            os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
+        else:
+            os.environ["RAY_AIR_NEW_OUTPUT"] = output_engine
 
 
 def _trial_name(trial: Any) -> str:

@@ -3,15 +3,17 @@ to `<experiment dir>/results.parquet` as trials end.
 
 Status comes from the trial's last result: the trial function marks finished and infeasible
 points itself; a trial whose last result carries no mark was cut by the scheduler (stopped); a
-trial that raised is failed. Writes are atomic (temporary file + `os.replace`), so a reader — or an
-interrupted search — never sees half a file.
+trial that raised is failed. Writes are atomic (`pipeline._atomic`), so a reader — or an
+interrupted search — never sees half a file. A write that fails (read-only or full disk) never
+ends the search: the rows stay in memory, a warning names the file, and every later write (and
+the end of the run) tries again with all rows still pending.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ import pandas as pd
 from ray.tune import Callback
 
 from pipeline import metric_names as m
+from pipeline._atomic import atomic_write
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import (
     COLUMNS,
@@ -66,10 +69,7 @@ def append_rows(experiment_dir: str | Path, rows: Sequence[dict[str, Any]]) -> P
             frame[column.name] = frame[column.name].astype(column.dtype)
     config_columns = sorted(c for c in frame.columns if c.startswith(CONFIG_PREFIX))
     frame = frame[[c.name for c in COLUMNS] + config_columns]
-    tmp = path.with_name(f".{RESULTS_FILE}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _float(value: Any) -> float:
@@ -181,6 +181,8 @@ class ResultsCallback(Callback):
         self.rows = rows
         self.curves: dict[str, list[float]] = {}
         self.written: list[str] = []  # trial names, in the order their rows were written
+        self.pending: list[dict[str, Any]] = []  # rows whose write failed; written with the next ones
+        self.warn = lambda text: print(text, file=sys.stderr, flush=True)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         if STATUS_KEY not in result and m.VAL_MIOU in result:
@@ -193,15 +195,30 @@ class ResultsCallback(Callback):
         self._write(self.rows.trial_rows(trial.config, result, status, curve))
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        from pipeline.search._monitor import error_reason
+
         try:
-            error = str(trial.get_error() or "")
+            reason = error_reason(str(trial.get_error() or ""))
         except Exception as read_error:  # the error file may be on remote storage that is gone
-            error = f"(error text unavailable: {read_error})"
-        last_line = error.strip().splitlines()[-1] if error.strip() else "trial raised"
+            reason = f"(error text unavailable: {read_error})"
         result = dict(trial.last_result or {})
-        rows = self.rows.trial_rows(trial.config, result, STATUS_FAILED, self.curves.get(trial.trial_id, []), last_line)
+        rows = self.rows.trial_rows(trial.config, result, STATUS_FAILED, self.curves.get(trial.trial_id, []), reason)
         self._write(rows)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        append_rows(self.experiment_dir, rows)
         self.written.append(rows[0]["trial_id"])
+        self.pending.extend(rows)
+        self.flush()
+
+    def flush(self) -> bool:
+        """Write the pending rows; False (and a warning naming the file) when the write failed."""
+        if not self.pending:
+            return True
+        try:
+            append_rows(self.experiment_dir, self.pending)
+        except OSError as error:
+            self.warn(f"warning: {self.experiment_dir / RESULTS_FILE}: could not write "
+                      f"{len(self.pending)} row(s) ({error.strerror or error}); kept in memory, retried at the next write")
+            return False
+        self.pending = []
+        return True

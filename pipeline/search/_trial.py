@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,16 @@ def _set_isr(
     model.set_isr(**setting)
 
 
+def check_finite(metrics: dict[str, Any], names: tuple[str, ...]) -> None:
+    """A non-finite result fails the trial: such a row must never be ranked."""
+    from pipeline.training import NonFiniteError
+
+    for name in names:
+        value = float(metrics.get(name, math.nan))
+        if not math.isfinite(value):
+            raise NonFiniteError(f"non-finite {name} ({value}) of the trained model")
+
+
 def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     """Ray Tune function trainable of one search point."""
     import ray.tune
@@ -164,6 +175,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.
     latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval)
+    check_finite({**result.metrics, **costs, **latency}, (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS))
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
         {

@@ -124,6 +124,7 @@ class SearchSpec:
     latency: LatencySpec = dataclasses.field(default_factory=LatencySpec)
     max_concurrent: int | None = None  # None: as many trials as the cluster's CPUs/GPUs fit
     trial_cpus: float = 0.0  # the trial driver only waits on its trainer, so it needs no core of its own
+    stall_timeout_s: float = 3600.0  # watchdog: end the search when no trial starts, reports or ends for this long
     space: Any = dataclasses.field(default=None, compare=False, repr=False)  # the loaded SearchSpace
 
     def __post_init__(self) -> None:
@@ -155,6 +156,8 @@ class SearchSpec:
             _fail("search.max_concurrent", "an integer >= 1 or null", self.max_concurrent)
         if not _is_number(self.trial_cpus) or self.trial_cpus < 0:
             _fail("search.trial_cpus", "a number >= 0", self.trial_cpus)
+        if not _is_number(self.stall_timeout_s) or self.stall_timeout_s <= 0:
+            _fail("search.stall_timeout_s", "a number of seconds > 0", self.stall_timeout_s)
 
     @property
     def cost_objectives(self) -> tuple[str, ...]:

@@ -4,7 +4,11 @@ Pure-torch parts (`Trainer`, losses, metrics, `evaluate`) run without Ray; `fit_
 in a `TorchTrainer`. Imports models and data; nothing here imports search or the CLI.
 """
 
-from pipeline.training._checkpoint import load_checkpoint_model
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from pipeline.training._config import (
     EVAL_MODES,
     OPTIMIZERS,
@@ -17,19 +21,6 @@ from pipeline.training._config import (
     train_config_from_dict,
     train_config_to_dict,
 )
-from pipeline.training._evaluate import evaluate, slide_inference
-from pipeline.training._heads import FCNHead, TrainingModule
-from pipeline.training._loading import TrainLoader, shard_indices
-from pipeline.training._loop import Trainer
-from pipeline.training._losses import channel_wise_divergence, ohem_mask, segmentation_loss
-from pipeline.training._metrics import (
-    CLASS_IOU_PREFIX,
-    all_reduce_confusion,
-    metrics_from_confusion,
-    update_confusion,
-)
-from pipeline.training._optim import build_optimizer, build_scheduler, lr_factor, param_groups
-from pipeline.training._ray import HISTORY_FILE, TrainResult, fit_model, progress_line, replace_train
 from pipeline.training._specs import (
     SYNTH_LAYOUT,
     DatasetSpec,
@@ -38,6 +29,55 @@ from pipeline.training._specs import (
     dataset_spec_to_dict,
     prepare_dataset,
 )
+
+# Names that need torch or Ray, imported on first use: a spec (configs above) loads without them.
+
+_LAZY = {
+    "load_checkpoint_model": ("pipeline.training._checkpoint", "load_checkpoint_model"),
+    "evaluate": ("pipeline.training._evaluate", "evaluate"),
+    "slide_inference": ("pipeline.training._evaluate", "slide_inference"),
+    "FCNHead": ("pipeline.training._heads", "FCNHead"),
+    "TrainingModule": ("pipeline.training._heads", "TrainingModule"),
+    "TrainLoader": ("pipeline.training._loading", "TrainLoader"),
+    "shard_indices": ("pipeline.training._loading", "shard_indices"),
+    "LocalRay": ("pipeline.training._local_ray", "LocalRay"),
+    "RayStartError": ("pipeline.training._local_ray", "RayStartError"),
+    "ResourceError": ("pipeline.training._local_ray", "ResourceError"),
+    "check_resources": ("pipeline.training._local_ray", "check_resources"),
+    "free_port": ("pipeline.training._local_ray", "free_port"),
+    "ray_connection": ("pipeline.training._local_ray", "ray_connection"),
+    "start_local_ray": ("pipeline.training._local_ray", "start_local_ray"),
+    "stop_local_ray": ("pipeline.training._local_ray", "stop_local_ray"),
+    "NonFiniteError": ("pipeline.training._loop", "NonFiniteError"),
+    "Trainer": ("pipeline.training._loop", "Trainer"),
+    "channel_wise_divergence": ("pipeline.training._losses", "channel_wise_divergence"),
+    "ohem_mask": ("pipeline.training._losses", "ohem_mask"),
+    "segmentation_loss": ("pipeline.training._losses", "segmentation_loss"),
+    "CLASS_IOU_PREFIX": ("pipeline.training._metrics", "CLASS_IOU_PREFIX"),
+    "all_reduce_confusion": ("pipeline.training._metrics", "all_reduce_confusion"),
+    "metrics_from_confusion": ("pipeline.training._metrics", "metrics_from_confusion"),
+    "update_confusion": ("pipeline.training._metrics", "update_confusion"),
+    "check_dataset": ("pipeline.training._preflight", "check_dataset"),
+    "build_optimizer": ("pipeline.training._optim", "build_optimizer"),
+    "build_scheduler": ("pipeline.training._optim", "build_scheduler"),
+    "lr_factor": ("pipeline.training._optim", "lr_factor"),
+    "param_groups": ("pipeline.training._optim", "param_groups"),
+    "HISTORY_FILE": ("pipeline.training._ray", "HISTORY_FILE"),
+    "TrainResult": ("pipeline.training._ray", "TrainResult"),
+    "fit_model": ("pipeline.training._ray", "fit_model"),
+    "progress_line": ("pipeline.training._ray", "progress_line"),
+    "replace_train": ("pipeline.training._ray", "replace_train"),
+}
+
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 
 __all__ = [
     "AuxConfig",
@@ -48,8 +88,12 @@ __all__ = [
     "EvalConfig",
     "FCNHead",
     "HISTORY_FILE",
+    "LocalRay",
+    "NonFiniteError",
     "OHEMConfig",
     "OPTIMIZERS",
+    "RayStartError",
+    "ResourceError",
     "PRECISIONS",
     "SYNTH_LAYOUT",
     "ScalingSpec",
@@ -62,10 +106,13 @@ __all__ = [
     "build_optimizer",
     "build_scheduler",
     "channel_wise_divergence",
+    "check_dataset",
+    "check_resources",
     "dataset_spec_from_dict",
     "dataset_spec_to_dict",
     "evaluate",
     "fit_model",
+    "free_port",
     "load_checkpoint_model",
     "lr_factor",
     "metrics_from_confusion",
@@ -73,9 +120,12 @@ __all__ = [
     "param_groups",
     "prepare_dataset",
     "progress_line",
+    "ray_connection",
     "replace_train",
     "segmentation_loss",
     "shard_indices",
+    "start_local_ray",
+    "stop_local_ray",
     "slide_inference",
     "train_config_from_dict",
     "train_config_to_dict",

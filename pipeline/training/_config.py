@@ -131,6 +131,7 @@ class TrainConfig:
     precision: str = "fp32"  # "bf16" / "fp16" autocast; fp16 needs CUDA and uses a GradScaler
     channels_last: bool = True  # memory format on CUDA (faster convs); ignored on CPU
     grad_clip: float | None = None  # max global gradient norm; None = no clipping
+    loss_limit: float | None = 1e4  # a step loss above this has diverged: the run fails (None: only NaN/inf do)
     sync_bn: bool = True  # SyncBatchNorm across workers where torch supports it (CUDA); see fit_model
     eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
     loader_workers: int = 0  # DataLoader processes per Ray worker; 0 loads in the training process
@@ -170,6 +171,8 @@ class TrainConfig:
                 _fail(owner, field, "true or false", getattr(self, field))
         if self.grad_clip is not None:
             _number_in(owner, "grad_clip", self.grad_clip, 0.0, 1e6, low_open=True)
+        if self.loss_limit is not None:
+            _number_in(owner, "loss_limit", self.loss_limit, 0.0, 1e30, low_open=True)
         _int_at_least(owner, "loader_workers", self.loader_workers, 0)
         _int_at_least(owner, "seed", self.seed, 0)
         _int_at_least(owner, "checkpoint_every", self.checkpoint_every, 1)

@@ -11,6 +11,7 @@ CPU workers keep per-worker batch statistics (DDP broadcasts rank 0's running st
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,10 +25,13 @@ from pipeline import metric_names as m
 from pipeline.model_configs import ConfigError, model_config_from_dict
 from pipeline.models import SegmentationModel, build_model
 from pipeline.training._checkpoint import (
+    MODEL_FILE,
     TRAINING_FILE,
     load_checkpoint_model,
+    load_file,
     rng_file,
     rng_state,
+    save_file,
     save_model_file,
     seed_everything,
     set_rng_state,
@@ -41,6 +45,10 @@ from pipeline.training._optim import build_optimizer, build_scheduler, param_gro
 from pipeline.training._specs import DatasetSpec
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced a non-finite (or diverged) loss or metric; the run fails with this reason."""
 
 
 class EpochStats(NamedTuple):
@@ -137,13 +145,14 @@ class Trainer:
         loss_sum = torch.zeros(2, dtype=torch.float64)  # (sum of step losses, steps)
         images_seen = 0
         start = time.perf_counter()
-        for images, labels in self.loader.epoch_batches(epoch):
+        for step, (images, labels) in enumerate(self.loader.epoch_batches(epoch), 1):
             images, labels = images.to(self.device), labels.to(self.device)
             if self.memory_format is not None:
                 images = images.contiguous(memory_format=self.memory_format)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                                 enabled=self.autocast_dtype is not None):
                 loss = self._loss(images, labels)
+            self._check_loss(float(loss.detach()), epoch, step)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if self.config.grad_clip is not None:
@@ -159,6 +168,15 @@ class Trainer:
         if self.world_size > 1:
             dist.all_reduce(totals)
         return EpochStats(float(totals[0] / totals[1].clamp(min=1)), int(totals[2]), seconds)
+
+    def _check_loss(self, value: float, epoch: int, step: int) -> None:
+        # Checked before the step, so a NaN never reaches the weights (or a checkpoint).
+        if not math.isfinite(value):
+            raise NonFiniteError(f"non-finite loss at epoch {epoch + 1}, step {step}")
+        limit = self.config.loss_limit
+        if limit is not None and value > limit:
+            raise NonFiniteError(f"loss {value:.4g} above TrainConfig.loss_limit {limit:g} at epoch {epoch + 1}, "
+                                 f"step {step} (diverged)")
 
     def evaluate(self) -> dict[str, float]:
         """Validation metrics over all ranks (confusion matrices summed before the ratios)."""
@@ -178,11 +196,11 @@ class Trainer:
     def save(self, directory: Path, epoch: int, history: list[dict[str, float]]) -> None:
         """Write this rank's part of the checkpoint after `epoch` (counted from 0) into `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
-        torch.save(rng_state(), directory / rng_file(self.rank))
+        save_file(rng_state(), directory / rng_file(self.rank))
         if self.rank != 0:
             return
         save_model_file(directory, self.model, self.model_config)
-        torch.save(
+        save_file(
             {
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -197,9 +215,9 @@ class Trainer:
 
     def load(self, directory: Path) -> tuple[int, list[dict[str, float]]]:
         """Restore from a checkpoint directory; returns (epochs completed, history)."""
-        model_payload = torch.load(directory / "model.pt", map_location=self.device, weights_only=False)
+        model_payload = load_file(directory / MODEL_FILE, map_location=self.device)
         self.model.load_state_dict(model_payload["state_dict"])
-        state = torch.load(directory / TRAINING_FILE, map_location=self.device, weights_only=False)
+        state = load_file(directory / TRAINING_FILE, map_location=self.device)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -208,5 +226,5 @@ class Trainer:
         self.loader.sampler.set_epoch(state["sampler_epoch"])
         rng_path = directory / rng_file(self.rank)
         if rng_path.is_file():
-            set_rng_state(torch.load(rng_path, weights_only=False))
+            set_rng_state(load_file(rng_path))
         return int(state["epoch"]), list(state["history"])

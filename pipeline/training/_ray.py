@@ -23,7 +23,9 @@ from typing import Any
 import torch
 
 from pipeline import metric_names as m
+from pipeline._atomic import atomic_write_text
 from pipeline.model_configs import ConfigError
+from pipeline.training._checkpoint import MODEL_FILE, TRAINING_FILE, load_file
 from pipeline.training._config import TrainConfig, train_config_from_dict, train_config_to_dict
 from pipeline.training._specs import (
     DatasetSpec,
@@ -34,6 +36,9 @@ from pipeline.training._specs import (
 )
 
 HISTORY_FILE = "history.jsonl"  # one JSON line of metrics per epoch, in the run directory
+# Ray Train counts a worker group that cannot start (no free resources within its start timeout)
+# as a controller failure and by default retries it without end; bounded, such a run fails.
+CONTROLLER_FAILURE_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,7 @@ def progress_line(metrics: dict[str, float], epochs: int, eta_s: float) -> str:
 
 def _write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".{HISTORY_FILE}.tmp"
-    tmp.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
-    os.replace(tmp, run_dir / HISTORY_FILE)
+    atomic_write_text(run_dir / HISTORY_FILE, "".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
 
 
 def train_fn_per_worker(config: dict[str, Any]) -> None:
@@ -79,12 +82,9 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
     context = ray.train.get_context()
     rank = context.get_world_rank()
     trainer = Trainer(config["model_config"], train, dataset, ray.train.torch.get_device())
-    start_epoch, history = 0, []
-    checkpoint = ray.train.get_checkpoint()
-    if checkpoint is not None:
-        with checkpoint.as_directory() as directory:
-            start_epoch, history = trainer.load(Path(directory))
     run_dir = Path(config["run_dir"])
+    checkpoint = ray.train.get_checkpoint()
+    start_epoch, history = resume(trainer, checkpoint, run_dir, rank == 0)
     epoch_seconds: list[float] = []
     for epoch in range(start_epoch, train.epochs):
         started = time.perf_counter()
@@ -112,6 +112,75 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
             raise RuntimeError(f"injected failure after epoch {epoch + 1} (TrainConfig.fail_after_epoch)")
 
 
+def resume(trainer: Any, checkpoint: Any, run_dir: Path, warn: bool) -> tuple[int, list[dict[str, float]]]:
+    """Restore the newest readable checkpoint: Ray's latest first, then the run's others, newest first.
+
+    An unreadable one (truncated by a kill, say) is named in a one-line warning and skipped; with
+    none readable the run starts over.
+    """
+    from pipeline.training._checkpoint import CheckpointError, checkpoint_dirs
+
+    skipped: list[str] = []
+    if checkpoint is not None:
+        try:
+            with checkpoint.as_directory() as directory:
+                return trainer.load(Path(directory))
+        except CheckpointError as error:
+            skipped.append(Path(checkpoint.path).name)
+            if warn:
+                sys.stdout.write(f"warning: {error}; trying an earlier checkpoint\n")
+    for directory in checkpoint_dirs(run_dir):
+        if directory.name in skipped:
+            continue
+        try:
+            loaded = trainer.load(directory)
+        except CheckpointError as error:
+            if warn:
+                sys.stdout.write(f"warning: {error}; trying an earlier checkpoint\n")
+            continue
+        if warn and skipped:
+            sys.stdout.write(f"warning: resumed from {directory} instead\n")
+        return loaded
+    if warn and skipped:
+        sys.stdout.write(f"warning: no readable checkpoint in {run_dir}; training starts over\n")
+    return 0, []
+
+
+SNAPSHOT_FILE = "checkpoint_manager_snapshot.json"  # Ray Train's record of a run's checkpoints
+
+
+def _named_checkpoints(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        names = [str(v) for k, v in node.items() if k == "checkpoint_dir_name" and v]
+        return names + [n for v in node.values() for n in _named_checkpoints(v)]
+    if isinstance(node, list):
+        return [n for v in node for n in _named_checkpoints(v)]
+    return []
+
+
+def repair_snapshot(run_dir: Path) -> bool:
+    """Set aside Ray's checkpoint snapshot when it names a checkpoint folder that is gone.
+
+    Ray otherwise refuses to continue the run (it asks for the whole run folder to be deleted);
+    without the snapshot it starts the run afresh and `resume` picks the newest readable checkpoint
+    that is left. Returns whether the snapshot was set aside.
+    """
+    snapshot = run_dir / SNAPSHOT_FILE
+    if not snapshot.is_file():
+        return False
+    try:
+        names = _named_checkpoints(json.loads(snapshot.read_text()))
+    except (OSError, ValueError):
+        names = ["(unreadable snapshot)"]
+    missing = [n for n in names if not (run_dir / n).is_dir()]
+    if not missing:
+        return False
+    os.replace(snapshot, snapshot.with_name(f"{SNAPSHOT_FILE}.stale-{int(time.time())}"))
+    print(f"warning: {snapshot}: names missing checkpoint {missing[0]}; set aside, resuming from what is left",
+          file=sys.stderr)
+    return True
+
+
 def _as_dataset_spec(dataset: DatasetSpec | dict[str, Any]) -> DatasetSpec:
     return dataset if isinstance(dataset, DatasetSpec) else dataset_spec_from_dict(dataset)
 
@@ -136,10 +205,14 @@ def fit_model(
 
     if train.precision == "fp16" and not scaling.use_gpu:
         raise ConfigError("TrainConfig.precision: fp16 needs CUDA workers (scaling.use_gpu: true); use bf16 or fp32")
-    if train.distill is not None and not (Path(train.distill.teacher_checkpoint) / "model.pt").is_file():
-        raise ConfigError(f"TrainConfig.distill.teacher_checkpoint: no model.pt in {train.distill.teacher_checkpoint}")
+    if train.distill is not None:
+        teacher = Path(train.distill.teacher_checkpoint) / MODEL_FILE
+        if not teacher.is_file():
+            raise ConfigError(f"TrainConfig.distill.teacher_checkpoint: no model.pt in {train.distill.teacher_checkpoint}")
+        load_file(teacher)  # a crafted or broken teacher is refused here, once, before any worker starts
     storage = Path(storage_path).resolve()
     run_dir = storage / run_name
+    repair_snapshot(run_dir)
     spec = _as_dataset_spec(dataset).with_root(run_dir)
     prepare_dataset(spec)
     loop_config = {
@@ -162,7 +235,8 @@ def fit_model(
         run_config=RunConfig(
             name=run_name,
             storage_path=str(storage),
-            failure_config=FailureConfig(max_failures=train.max_failures),
+            failure_config=FailureConfig(max_failures=train.max_failures,
+                                         controller_failure_limit=CONTROLLER_FAILURE_LIMIT),
             checkpoint_config=CheckpointConfig(num_to_keep=train.keep_checkpoints),
             callbacks=callbacks,
         ),
@@ -174,7 +248,7 @@ def fit_model(
     checkpoint_path = None
     if result.checkpoint is not None:
         checkpoint_path = result.checkpoint.path
-        state = torch.load(Path(checkpoint_path) / "training.pt", map_location="cpu", weights_only=False)
+        state = load_file(Path(checkpoint_path) / TRAINING_FILE)
         history = list(state["history"])
         _write_history(run_dir, history)  # authoritative copy, from the final checkpoint
     metrics = dict(history[-1]) if history else dict(result.metrics or {})

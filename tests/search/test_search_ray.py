@@ -21,6 +21,18 @@ from pipeline.results_schema import COLUMN_NAMES, RESULTS_FILE
 from pipeline.search import run_search
 from pipeline.specs import load_spec
 
+
+def _assert_all_cpus_free(timeout_s: float = 60.0) -> None:
+    """Every trial's placement group is released (the stopped one's by Ray Train's cleaner)."""
+    import time
+
+    import ray
+
+    deadline = time.monotonic() + timeout_s
+    while ray.available_resources().get("CPU", 0.0) < ray.cluster_resources()["CPU"]:
+        assert time.monotonic() < deadline, f"CPUs still held: {ray.available_resources()}"
+        time.sleep(1.0)
+
 SPACE = """
 name: ray_test
 encoders:
@@ -67,7 +79,10 @@ POINTS = [
 
 
 @pytest.mark.slow
-def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Path, ray_local: None) -> None:
+def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Path, ray_local: None,
+                                                                  other_ray_instance: int) -> None:
+    """Also the deadlock case: a second Ray instance runs on the host while a trial is stopped early;
+    its workers must be freed (Ray Train's cleaner addresses our instance explicitly)."""
     (tmp_path / "space.yaml").write_text(SPACE)
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(SPEC.replace("STORAGE", str(tmp_path / "runs")).replace("SPACE", str(tmp_path / "space.yaml")))
@@ -80,6 +95,8 @@ def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Pat
         study.enqueue_trial(point)
 
     first = run_search(spec, spec_path)
+    assert first.complete and first.stop_reason is None
+    _assert_all_cpus_free()
     rows = pd.read_parquet(exp_dir / RESULTS_FILE)
     assert list(rows.columns[: len(COLUMN_NAMES)]) == list(COLUMN_NAMES)
     trials = rows[rows["kind"] == "trial"].set_index("trial_id")

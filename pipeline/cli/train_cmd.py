@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = spec.resolved_dataset()
     num_classes = prepare_dataset(dataset)
     model_config = spec.model.model_config_dict(num_classes)
+    train = spec.model.train_with_weights(spec.train, model_config)
     address = args.address or spec.ray.address
     started_here = False
     if not ray.is_initialized():
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = fit_model(
             model_config,
-            spec.train,
+            train,
             dataset,
             spec.scaling,
             run_name=spec.name,

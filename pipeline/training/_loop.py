@@ -33,6 +33,7 @@ from pipeline.training._checkpoint import (
     set_rng_state,
 )
 from pipeline.training._config import TrainConfig
+from pipeline.training._pretrained import initialise_from
 from pipeline.training._evaluate import evaluate
 from pipeline.training._heads import Teacher, TrainingModule
 from pipeline.training._loading import TrainLoader
@@ -80,6 +81,8 @@ class Trainer:
                                   train.loader_workers)
         seed_everything(train.seed)  # identical initial weights on every rank
         model = build_model(model_config_from_dict(model_config))
+        if train.pretrained is not None:
+            initialise_from(model, train.pretrained)
         self.num_classes = model.config.num_classes
         if self.loader.num_classes > self.num_classes:
             raise ConfigError(f"model num_classes {self.num_classes} < dataset classes {self.loader.num_classes}")

@@ -108,8 +108,9 @@ class PretrainedConfig:
         for field in ("strict", "inherit"):
             if not isinstance(getattr(self, field), bool):
                 _fail("PretrainedConfig", field, "true or false", getattr(self, field))
-        if self.inherit and self.strict:
-            _fail("PretrainedConfig", "strict", "false with inherit: true (a variant's shapes differ by design)", True)
+        if self.inherit and (self.strict or self.part != "encoder"):
+            expected = "part 'encoder' and strict false with inherit: true (only encoders are inherited, by design not exactly)"
+            _fail("PretrainedConfig", "inherit", expected, self.inherit)
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
             gate=gate,
             isr=search.isr,
             driver_threads=max(1, math.ceil(search.trial_cpus)),
+            pretrained=search.pretrained,
         )
         # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
         # (Ray rejects an all-zero request) without taking a core from the training workers.

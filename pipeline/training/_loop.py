@@ -33,12 +33,12 @@ from pipeline.training._checkpoint import (
     set_rng_state,
 )
 from pipeline.training._config import TrainConfig
-from pipeline.training._pretrained import initialise_from
 from pipeline.training._evaluate import evaluate
 from pipeline.training._heads import Teacher, TrainingModule
 from pipeline.training._loading import TrainLoader
 from pipeline.training._losses import channel_wise_divergence, segmentation_loss
 from pipeline.training._optim import build_optimizer, build_scheduler, param_groups
+from pipeline.training._pretrained import initialise_from
 from pipeline.training._specs import DatasetSpec
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}

@@ -39,7 +39,6 @@ def test_a_setting_that_leaves_a_part_out_restores_that_part() -> None:
 
 
 def _eft_checkpoint(tmp_path: Path) -> Path:
-    from pipeline.model_configs import model_config_to_dict
     from pipeline.weights._files import save_converted
 
     config = resolve_point(SPACE, {**POINT, "eft.depths": "[1,1,2,1]"}, 10).model_config

@@ -109,7 +109,7 @@ class PretrainedConfig:
             if not isinstance(getattr(self, field), bool):
                 _fail("PretrainedConfig", field, "true or false", getattr(self, field))
         if self.inherit and (self.strict or self.part != "encoder"):
-            expected = "part 'encoder' and strict false with inherit: true (only encoders are inherited, by design not exactly)"
+            expected = "part 'encoder' and strict false with inherit: true (encoders only; shapes differ by design)"
             _fail("PretrainedConfig", "inherit", expected, self.inherit)
 
 

@@ -40,7 +40,8 @@ class KeyCheck:
 
     def lines(self) -> list[str]:
         out = []
-        for label, keys in (("missing", self.missing), ("unexpected", self.unexpected), ("shape mismatch", self.mismatched)):
+        labelled = (("missing", self.missing), ("unexpected", self.unexpected), ("shape mismatch", self.mismatched))
+        for label, keys in labelled:
             if keys:
                 out.append(f"{label} ({len(keys)}): {summary(keys, 10)}")
         return out
@@ -75,7 +76,9 @@ class Converted:
         return tuple(p for p, c in (("encoder", self.encoder), ("model", self.model)) if c.clean)
 
 
-def convert_checkpoint(path: str | Path, preset_or_config: str | ModelConfig, num_classes: int | None = None) -> Converted:
+def convert_checkpoint(
+    path: str | Path, preset_or_config: str | ModelConfig, num_classes: int | None = None
+) -> Converted:
     config = resolve_config(preset_or_config, num_classes)
     family = family_of(config)
     source = read_release_checkpoint(path)
@@ -92,4 +95,5 @@ def convert_checkpoint(path: str | Path, preset_or_config: str | ModelConfig, nu
 
 
 def write_converted(converted: Converted, out: str | Path, source: str | Path) -> None:
-    save_converted(out, converted.state_dict, model_config_to_dict(converted.config), str(source), converted.report.layout)
+    config = model_config_to_dict(converted.config)
+    save_converted(out, converted.state_dict, config, str(source), converted.report.layout)

@@ -17,7 +17,7 @@ import re
 
 import torch
 
-from pipeline.model_configs import ModelConfig
+from pipeline.model_configs import EDADecoderConfig, ModelConfig
 from pipeline.weights._mapping import FamilyMapping, Fix, Rename, prefixed, stage
 
 _WB = r"(?P<p>weight|bias)"
@@ -77,7 +77,8 @@ IMAGENET_DROPS = (r"head\.(weight|bias)",)  # the ImageNet classifier
 def edaformer_mapping(config: ModelConfig, layout: str) -> FamilyMapping:
     if layout == "imagenet":
         return FamilyMapping(ENCODER_RENAMES, drops=IMAGENET_DROPS)
-    in_stages = tuple(getattr(config.decoder, "in_stages", (1, 2, 3)))
+    # The release's head reads stages 2–4; another decoder's head keys are dropped by the converter.
+    in_stages = config.decoder.in_stages if isinstance(config.decoder, EDADecoderConfig) else (1, 2, 3)
     widths = tuple(config.encoder.stage_channels()[i] for i in in_stages)
     return FamilyMapping(
         prefixed("backbone.", ENCODER_RENAMES) + prefixed("decode_head.", _decoder_renames(in_stages)),

@@ -68,7 +68,7 @@ class Inheritance:
     outcome: dict[str, str] = field(default_factory=dict)  # key → copied | cropped | fresh
 
     def families(self) -> dict[str, dict[str, int]]:
-        """Counts per tensor family: the key with its indices as `*` (e.g. `encoder.stages.*.blocks.*.mlp.fc1.weight`)."""
+        """Counts per tensor family: the key with its indices as `*`, e.g. `encoder.stages.*.blocks.*.mlp.fc1.weight`."""
         out: dict[str, dict[str, int]] = {}
         for key, outcome in self.outcome.items():
             counts = out.setdefault(re.sub(r"\.\d+(?=\.)", ".*", key), {COPIED: 0, CROPPED: 0, FRESH: 0})
@@ -83,7 +83,9 @@ class Inheritance:
 
 def _crop(key: str, source_key: str, source: tuple[int, ...], target: tuple[int, ...]) -> tuple[slice, ...]:
     if len(source) != len(target):
-        raise WeightsError(f"cannot inherit {key}: the checkpoint's {source_key} has shape {source}, the variant {target}")
+        raise WeightsError(
+            f"cannot inherit {key}: the checkpoint's {source_key} has shape {source}, the variant {target}"
+        )
     names = _DIM_NAMES.get(len(target), tuple(f"dim {i}" for i in range(len(target))))
     crop = []
     for i, (s, t) in enumerate(zip(source, target)):

@@ -10,7 +10,8 @@ A released checkpoint is converted in four explicit steps, each listed by its fa
    a key no rule matches is reported as unexpected;
 4. `fixes`: value corrections on the renamed tensors (channel reorders, InPlace-ABN scales).
 A norm given with running statistics but no `num_batches_tracked` (InPlace-ABN, checkpoints older
-than that counter) gets a zero counter, as a fresh BatchNorm has. Nothing is guessed: a key either matches a rule of its family or is reported by name.
+than that counter) gets a zero counter, as a fresh BatchNorm has. Nothing is guessed: a key
+either matches a rule of its family or is reported by name.
 """
 
 from __future__ import annotations

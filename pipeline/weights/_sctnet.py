@@ -38,7 +38,8 @@ def _cf_positions(config: SCTNetConfig) -> dict[str, str]:
     (`layer3_2`) and two forming stage 4 (`layer4`, `layer5`)."""
     d3 = config.residual_depths[2]
     out = {"layer3_2": f"encoder.stages.2.{d3 + 2}"}  # after stage 3's ReLU, blocks and the CFBlock's ReLU
-    out.update({name: f"encoder.stages.3.{1 + 2 * k}" for k, name in enumerate(("layer4", "layer5")[: config.cf_depths[1]])})
+    stage4 = ("layer4", "layer5")[: config.cf_depths[1]]
+    out.update({name: f"encoder.stages.3.{1 + 2 * k}" for k, name in enumerate(stage4)})  # ReLUs between
     return out
 
 
@@ -53,7 +54,9 @@ def _encoder_renames(config: SCTNetConfig) -> tuple[Rename, ...]:
         Rename(rf"conv1\.(?P<i>[14])\.{_BN}", lambda m: f"encoder.stages.0.{stem[m['i']]}.{m['p']}"),
         Rename(
             rf"layer(?P<s>[123])\.(?P<j>\d+)\.{basic}\.{_BN}",
-            lambda m: f"encoder.stages.{int(m['s']) - 1}.{first_block[m['s']] + int(m['j'])}.{_BASIC[m['part']]}.{m['p']}",
+            lambda m: (
+                f"encoder.stages.{int(m['s']) - 1}.{first_block[m['s']] + int(m['j'])}.{_BASIC[m['part']]}.{m['p']}"
+            ),
         ),
         Rename(rf"convdown4\.0\.{_W}", lambda m: f"encoder.stages.3.0.0.{m['p']}"),
         Rename(rf"convdown4\.1\.{_BN}", lambda m: f"encoder.stages.3.0.1.{m['p']}"),
@@ -66,7 +69,10 @@ def _encoder_renames(config: SCTNetConfig) -> tuple[Rename, ...]:
             lambda m: f"{cf[m['cf']]}.{_CF_MODULES[m['part']]}.{m['p']}",
         ),
         # The DAPPM: segnas keeps the branch Sequentials' BN/ReLU/conv order, only the indices shift.
-        Rename(rf"spp\.(?P<n>scale0|compression|shortcut)\.(?P<i>[02])\.{_BN}", lambda m: f"decoder.dappm.{m['n']}.{m['i']}.{m['p']}"),
+        Rename(
+            rf"spp\.(?P<n>scale0|compression|shortcut)\.(?P<i>[02])\.{_BN}",
+            lambda m: f"decoder.dappm.{m['n']}.{m['i']}.{m['p']}",
+        ),
         Rename(
             rf"spp\.scale(?P<k>[1-9])\.(?P<i>[13])\.{_BN}",
             lambda m: f"decoder.dappm.scales.{int(m['k']) - 1}.1.{int(m['i']) - 1}.{m['p']}",

@@ -13,6 +13,7 @@ from pipeline.weights._mapping import FamilyMapping, Rename, prefixed, stage
 
 _BN = r"(?P<p>weight|bias|running_mean|running_var|num_batches_tracked)"
 _WB = r"(?P<p>weight|bias)"
+_PROJ = {"1": "proj_in", "2": "proj_out"}
 
 ENCODER_RENAMES = (
     # Stem: conv, BN, GELU, conv, BN: the Sequential indices are the same on both sides.
@@ -29,7 +30,7 @@ ENCODER_RENAMES = (
     ),
     Rename(
         rf"block(?P<s>\d)\.(?P<j>\d+)\.attn\.proj_(?P<n>[12])\.{_WB}",
-        lambda m: f"encoder.stages.{stage(m)}.blocks.{m['j']}.attn.{'proj_in' if m['n'] == '1' else 'proj_out'}.{m['p']}",
+        lambda m: f"encoder.stages.{stage(m)}.blocks.{m['j']}.attn.{_PROJ[m['n']]}.{m['p']}",
     ),
     Rename(
         rf"block(?P<s>\d)\.(?P<j>\d+)\.attn\.spatial_gating_unit\.conv0\.{_WB}",

@@ -31,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {line}")
     problems = list(converted.report.unexpected) + converted.model.mismatched
     if problems:
-        raise WeightsError(f"{args.file}: keys that do not convert for {args.preset}: {', '.join(problems[:20])}"
-                           + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))
+        more = f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""
+        hint = " (another class count? pass --num-classes)" if any("classifier" in p for p in problems) else ""
+        raise WeightsError(f"{args.file}: keys that do not convert for {args.preset}: {', '.join(problems[:20])}{more}{hint}")
     if not converted.parts:
         raise WeightsError(f"{args.file}: no complete part of {args.preset}: " + "; ".join(converted.encoder.lines()))
     write_converted(converted, args.out, args.file)

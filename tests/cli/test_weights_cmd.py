@@ -34,3 +34,13 @@ def test_convert_stops_on_a_key_no_rule_places(tmp_path: Path, capsys: pytest.Ca
     assert not out.exists()
     assert main(["weights", "convert", str(tmp_path / "missing.pth"), "--preset", "sctnet_s", "-o", str(out)]) == 2
     assert "missing.pth: no such file" in capsys.readouterr().err
+
+
+def test_a_checkpoint_with_another_class_count_needs_num_classes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = [(k, (150, *s[1:]) if k.startswith("decode_head.conv_seg") else s) for k, s in official_keys("sctnet_s")]
+    source = tmp_path / "ade.pth"
+    torch.save({"state_dict": synthetic_state_dict(keys)}, source)
+    out = tmp_path / "ade.pt"
+    assert main(["weights", "convert", str(source), "--preset", "sctnet_s", "-o", str(out)]) == 2
+    assert "decoder.classifier.weight: (150, 128, 1, 1) vs (19, 128, 1, 1)" in capsys.readouterr().err
+    assert main(["weights", "convert", str(source), "--preset", "sctnet_s", "--num-classes", "150", "-o", str(out)]) == 0

@@ -135,6 +135,8 @@ def test_model_pretrained_is_validated_when_the_spec_loads(tmp_path: Path) -> No
         parse_spec(_with("model.pretrained", {"path": str(good), "part": "head"}), "jobs/x.yaml")
     with pytest.raises(SpecError, match=r"model.pretrained.path: .*does not fit the model's encoder.*shape mismatch"):
         parse_spec({**MINIMAL, "model": {"preset": "segnext_b", "pretrained": {"path": str(good)}}}, "jobs/x.yaml")
+    with pytest.raises(SpecError, match=r"model.pretrained: a search samples its own models; .*search.pretrained"):
+        parse_spec({**_with("model.pretrained", {"path": str(good)}), "search": {}}, "jobs/x.yaml")
     with pytest.raises(SpecError, match=r"train.pretrained: initial weights belong to the model"):
         parse_spec({**MINIMAL, "train": {"pretrained": {"path": str(good)}}}, "jobs/x.yaml")
     # The classifier is checked once the dataset's class count is known.

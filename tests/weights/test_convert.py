@@ -64,10 +64,19 @@ def test_imagenet_backbone_converts_into_the_encoder(name: str, tmp_path: Path) 
     assert validate_pretrained(out, converted.config, "encoder", strict=True).clean
 
 
-def test_deep_stem_imagenet_resnet_converts_into_the_dilated_resnet(tmp_path: Path) -> None:
+def _resnet_keys(stage3_blocks: int) -> list[tuple[str, tuple[int, ...]]]:
+    """The deep-stem ResNet's keys of CCNet's code: ResNet-101 has 23 blocks in stage 3, ResNet-50 6."""
     keys = [(k, s) for k, s in official_keys("ccnet_r101") if not k.startswith(("head.", "dsn."))]
-    source = {**synthetic_state_dict(keys), "fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}
-    converted = convert_checkpoint(_save(tmp_path, "r101", source, wrap=False), "ccnet_r101")
+    return [(k, s) for k, s in keys if not (k.startswith("layer3.") and int(k.split(".")[1]) >= stage3_blocks)]
+
+
+@pytest.mark.parametrize(("preset", "stage3_blocks"), [("ccnet_r101", 23), ("ccnet_r50", 6)])
+def test_deep_stem_imagenet_resnet_converts_into_the_dilated_resnet(
+    preset: str, stage3_blocks: int, tmp_path: Path
+) -> None:
+    source = {**synthetic_state_dict(_resnet_keys(stage3_blocks)), "fc.weight": torch.zeros(1000, 2048),
+              "fc.bias": torch.zeros(1000)}
+    converted = convert_checkpoint(_save(tmp_path, "resnet", source, wrap=False), preset)
     assert converted.report.layout == "imagenet" and converted.report.unexpected == []
     assert converted.parts == ("encoder",)
     assert all(k.startswith("decoder.") for k in converted.model.missing)

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.model_configs import MLPHeadConfig, ModelConfig, MSCANConfig, SCTNetConfig, model_config_to_dict
+from pipeline.model_configs import (
+    EFTConfig,
+    MLPHeadConfig,
+    ModelConfig,
+    MSCANConfig,
+    SCTNetConfig,
+    model_config_to_dict,
+)
 from pipeline.models import build_model
 from pipeline.weights import WeightsError, inherit_weights, inheritance_for
 from pipeline.weights._files import save_converted
@@ -71,6 +78,15 @@ def test_blocks_are_matched_by_kind_where_indices_shift(tmp_path: Path) -> None:
     inherit_weights(model, path)
     inherited = model.state_dict()["encoder.stages.2.3.attn.vertical"]  # (16, 64, 5, 1) from (16, 64, 7, 1)
     assert torch.equal(inherited, state["encoder.stages.2.4.attn.vertical"][:, :, 1:6, :])
+
+
+def test_fewer_heads_change_no_tensor(tmp_path: Path) -> None:
+    eft = ModelConfig(EFTConfig(widths=(8, 16, 32, 64), depths=(1, 1, 1, 1), heads=(2, 4, 4, 8), mlp_ratios=(2, 2, 2, 2)),
+                      MLPHeadConfig(channels=16), num_classes=4)
+    path, state = _checkpoint(tmp_path, eft)
+    model = build_model(_variant(eft, heads=(1, 2, 2, 4)))
+    assert set(inherit_weights(model, path).outcome.values()) == {"copied"}
+    assert all(torch.equal(v, state[k]) for k, v in model.encoder.state_dict(prefix="encoder.").items())
 
 
 def test_deeper_variant_starts_its_extra_blocks_fresh(tmp_path: Path) -> None:

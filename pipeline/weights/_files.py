@@ -13,13 +13,28 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+
+try:  # numpy >= 2
+    from numpy._core import multiarray
+except ImportError:  # numpy 1.26
+    from numpy.core import multiarray  # type: ignore[no-redef]
 
 from pipeline.model_configs import ConfigError
 
 FORMAT = "segnas-weights/1"
 _CONTAINERS = ("state_dict", "model")  # mmseg and mmcv save under state_dict; CCNet's loader accepts model
 _WRAPPER = "module."  # DataParallel / DistributedDataParallel
+# Released checkpoints keep training metadata next to the weights, sometimes with numpy scalars or
+# arrays (seeds, palettes); rebuilding those is data, so these constructors join torch's allow-list.
+_NUMPY_DATA = [
+    multiarray.scalar,
+    multiarray._reconstruct,
+    np.ndarray,
+    np.dtype,
+    *(type(np.dtype(t)) for t in ("bool", "int32", "int64", "float32", "float64", "uint8")),
+]
 
 
 class WeightsError(ConfigError):
@@ -30,7 +45,8 @@ def _load(path: Path, mmap: bool = False) -> Any:
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        with torch.serialization.safe_globals(_NUMPY_DATA):
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise WeightsError(f"{path}: not a readable torch checkpoint of tensors ({first_line})") from None

@@ -60,6 +60,17 @@ def test_strict_loading_names_the_leftovers(tmp_path: Path) -> None:
     assert check.unexpected and all(k.startswith("encoder.stages.2.blocks.1.") for k in check.unexpected)
 
 
+def test_numpy_metadata_of_released_checkpoints_is_read(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pipeline.weights import read_release_checkpoint
+
+    path = tmp_path / "release.pth"
+    meta = {"seed": np.int64(3), "PALETTE": np.zeros((2, 3), dtype=np.uint8), "CLASSES": ("a", "b")}
+    torch.save({"meta": meta, "state_dict": {"backbone.w": torch.ones(2)}}, path)
+    assert read_release_checkpoint(path)["backbone.w"].tolist() == [1.0, 1.0]
+
+
 def test_files_are_read_as_data_only(tmp_path: Path) -> None:
     path = tmp_path / "code.pt"
     torch.save({"state_dict": {"w": torch.zeros(1)}, "hook": argparse.Namespace(x=1)}, path)  # not plain data

@@ -12,17 +12,17 @@ from pathlib import Path
 import torch
 
 from pipeline.model_configs import ModelConfig, model_config_to_dict
-from pipeline.models import build_model, resolve_config
+from pipeline.models import resolve_config
 from pipeline.weights._families import family_of
 from pipeline.weights._files import read_release_checkpoint, save_converted
 from pipeline.weights._mapping import ConversionReport, apply_mapping, summary
+from pipeline.weights._meta import meta_model
 
 PARTS = ("encoder", "model")  # what a pretrained file initialises: the encoder only, or everything
 
 
 def target_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    with torch.device("meta"):
-        model = build_model(config)
+    model = meta_model(config)
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from pipeline.model_configs import ModelConfig, model_config_from_dict
-from pipeline.models import build_model
 from pipeline.weights._files import WeightsError, read_converted
+from pipeline.weights._meta import meta_model
 
 _DIM_NAMES = {
     4: ("output channels", "input channels", "kernel height", "kernel width"),
@@ -103,8 +103,7 @@ def plan_inheritance(target: nn.Module, checkpoint: str | Path) -> tuple[Inherit
     """Match every encoder tensor of `target` (any device, meta included) to the checkpoint's."""
     payload = read_converted(checkpoint)
     state = payload["state_dict"]
-    with torch.device("meta"):
-        source_model = build_model(model_config_from_dict(payload["model_config"]))
+    source_model = meta_model(model_config_from_dict(payload["model_config"]))
     by_canonical = {c: k for k, c in canonical_names(source_model, "encoder.").items()}
     plan = Inheritance(str(checkpoint))
     target_state = target.state_dict()
@@ -121,9 +120,7 @@ def plan_inheritance(target: nn.Module, checkpoint: str | Path) -> tuple[Inherit
 
 def inheritance_for(config: ModelConfig, checkpoint: str | Path) -> Inheritance:
     """The plan for a config without building its weights (meta device): cheap enough for every trial."""
-    with torch.device("meta"):
-        target = build_model(config)
-    return plan_inheritance(target, checkpoint)[0]
+    return plan_inheritance(meta_model(config), checkpoint)[0]
 
 
 def inherit_weights(model: nn.Module, checkpoint: str | Path) -> Inheritance:

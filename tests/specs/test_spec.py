@@ -114,11 +114,11 @@ def _weights_file(tmp_path: Path, preset: str = "segnext_t") -> Path:
     import torch
 
     from pipeline.model_configs import model_config_to_dict
-    from pipeline.models import build_model
+    from pipeline.models import resolve_config
     from pipeline.weights._files import save_converted
+    from pipeline.weights._meta import meta_model
 
-    with torch.device("meta"):
-        model = build_model(preset)
+    model = meta_model(resolve_config(preset))
     state = {k: torch.zeros(v.shape, dtype=v.dtype) for k, v in model.state_dict().items()}
     path = tmp_path / f"{preset}.pt"
     save_converted(path, state, model_config_to_dict(model.config), "test", "mmseg")

@@ -66,6 +66,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("library_versions", "string", "JSON: torch, ray, optuna versions"),
     Column("finished_at", "float64", "UNIX time the row was written; orders the search's history"),
     Column("error", "string", "why the trial failed or was infeasible; empty otherwise"),
+    Column(
+        "pretrained",
+        "string",
+        "JSON: the checkpoint the encoder inherited from and, per tensor family, how many tensors were "
+        "copied, cropped or fresh; empty when the trial started from scratch",
+    ),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.cli import data_cmd, models_cmd, profile_cmd, report_cmd, search_cmd, submit_cmd, train_cmd
+from pipeline.cli import data_cmd, models_cmd, profile_cmd, report_cmd, search_cmd, submit_cmd, train_cmd, weights_cmd
 from pipeline.cli._command import Command
 from pipeline.model_configs import ConfigError
 
@@ -27,6 +27,7 @@ COMMANDS: dict[str, Command] = {
     "submit": submit_cmd,
     "status": submit_cmd.STATUS,
     "logs": submit_cmd.LOGS,
+    "weights": weights_cmd,
 }
 EXIT_USAGE = 2  # bad input: spec, data, storage, resources, cluster
 EXIT_BUG = 70  # an internal error (EX_SOFTWARE)

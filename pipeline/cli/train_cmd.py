@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     num_classes = prepare_dataset(dataset)
     check_dataset(dataset, experiment_dir)
     model_config = spec.model.model_config_dict(num_classes)
+    train = spec.model.train_with_weights(spec.train, model_config)
     with ray_connection(args.address or spec.ray.address, experiment_dir, log_to_driver=True):
         check_resources(ray.cluster_resources(), spec.scaling, 0.0)
         print(
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         )
         result = fit_model(
             model_config,
-            spec.train,
+            train,
             dataset,
             spec.scaling,
             run_name=spec.name,

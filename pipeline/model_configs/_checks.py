@@ -93,3 +93,8 @@ def check_stage_indices(owner: str, field: str, values: object, num_stages: int)
 def check_multiple_of(owner: str, field: str, value: int, of_field: str, of: int) -> None:
     if value % of != 0:
         fail(owner, field, f"a multiple of {of_field}={of}", value)
+
+
+def check_bool(owner: str, field: str, value: object) -> None:
+    if not isinstance(value, bool):
+        fail(owner, field, "True or False", value)

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from pipeline.model_configs._checks import (
     ConfigError,
+    check_bool,
     check_divisible,
     check_float_range,
     check_int_at_least,
@@ -33,6 +34,7 @@ class EFTConfig:
     sr_ratios: tuple[int, ...] = (8, 4, 2, 1)  # key/value average-pool ratio per stage in training
     ffn_relu: bool = True  # ReLU after fc1 (T and B both have it); False gives the plain SegFormer FFN
     drop_path: float = 0.2  # stochastic depth at the last block, linear from 0 (official rate)
+    kv_pool_ceil: bool = False  # keep partial border windows in k/v pooling; the release drops them (floor mode)
 
     name: ClassVar[str] = "eft"
 
@@ -52,6 +54,7 @@ class EFTConfig:
         if not isinstance(self.ffn_relu, bool):
             raise ConfigError(f"{owner}.ffn_relu: expected True or False, got {self.ffn_relu!r}")
         check_float_range(owner, "drop_path", self.drop_path, 0.0, 1.0)
+        check_bool(owner, "kv_pool_ceil", self.kv_pool_ceil)
 
     def stage_channels(self) -> tuple[int, ...]:
         return self.widths
@@ -70,6 +73,7 @@ class EDADecoderConfig:
     fuse_channels: int = 128  # width of the 1×1 fuse conv (T: 128, B: 768)
     dropout: float = 0.1  # channel dropout before the classifier, as in SegFormer-style heads
     drop_path: float = 0.1  # the same stochastic-depth rate in every decoder block
+    kv_pool_ceil: bool = False  # keep partial border windows in k/v pooling; the release drops them (floor mode)
 
     name: ClassVar[str] = "eda_decoder"
 
@@ -88,6 +92,7 @@ class EDADecoderConfig:
         check_int_at_least(owner, "fuse_channels", self.fuse_channels, 1)
         check_float_range(owner, "dropout", self.dropout, 0.0, 1.0)
         check_float_range(owner, "drop_path", self.drop_path, 0.0, 1.0)
+        check_bool(owner, "kv_pool_ceil", self.kv_pool_ceil)
 
     def check_encoder(self, stage_channels: tuple[int, ...]) -> None:
         """EFA blocks run at the encoder's widths, so each must split into the given heads."""

@@ -68,7 +68,7 @@ class LightHamHeadConfig:
     rank: int = 16  # NMF bases R (16 for T/S, 64 for B/L)
     train_steps: int = 6  # multiplicative-update steps while training
     eval_steps: int = 7  # more steps at evaluation: the bases start random each call
-    one_step_grad: bool = True  # backpropagate through the last NMF update only (HamNet's one-step gradient)
+    one_step_grad: bool = False  # True: gradient through the last NMF update only; the release backpropagates through all
     norm_groups: int = 32  # GroupNorm groups in the squeeze, ham-out and align convs
     dropout: float = 0.1  # channel dropout before the classifier
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pipeline.model_configs._checks import (
+    check_bool,
     check_choice,
     check_float_range,
     check_int_at_least,
@@ -35,6 +36,7 @@ class TwinHeadConfig:
     ffn_branches: int = 2  # parallel 3×3-conv branches per layer, summed (SOTR: 2)
     pos_encoding: str = "none"  # SOTR's released transformer adds no positional encoding
     dropout: float = 0.1  # before the classifier, as in the other context heads
+    duplicate_width: bool = True  # the release runs on cat((x, x), -1) and averages the halves (see twin_attention)
 
     name: ClassVar[str] = "twin_head"
 
@@ -55,6 +57,7 @@ class TwinHeadConfig:
         if self.pos_encoding == "sine" and self.channels % 4 != 0:
             fail(owner, "channels", "a multiple of 4 with pos_encoding='sine' (sin and cos per axis)", self.channels)
         check_float_range(owner, "dropout", self.dropout, 0.0, 1.0)
+        check_bool(owner, "duplicate_width", self.duplicate_width)
 
     def ffn_channels(self) -> int:
         """Hidden width of each 3×3-conv branch."""

@@ -15,6 +15,9 @@ from pipeline.model_configs.ccnet import CCHeadConfig
 from pipeline.models._layers import ConvBNAct
 from pipeline.models.criss_cross import CrissCrossAttention
 
+# nn.LeakyReLU's default slope, 0.01, is InPlace-ABN's default, which the release uses.
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"leaky_relu": nn.LeakyReLU, "relu": nn.ReLU}
+
 
 class CCHead(nn.Module):
     """3×3 reduce → R × shared criss-cross attention → 3×3 → concat with the input → 3×3 fuse → classifier."""
@@ -29,15 +32,17 @@ class CCHead(nn.Module):
         fuse_channels: int,
         dropout: float,
         num_classes: int,
+        activation: str = "leaky_relu",
     ) -> None:
         super().__init__()
         self.in_stage = in_stage
         self.recurrence = recurrence
-        self.reduce = ConvBNAct(in_channels, channels, 3)
+        act = _ACTIVATIONS[activation]
+        self.reduce = ConvBNAct(in_channels, channels, 3, act=act)
         # One module, called `recurrence` times: the parameter count does not grow with R.
         self.attention = CrissCrossAttention(channels, qk_channels)
-        self.post = ConvBNAct(channels, channels, 3)
-        self.fuse = ConvBNAct(in_channels + channels, fuse_channels, 3)
+        self.post = ConvBNAct(channels, channels, 3, act=act)
+        self.fuse = ConvBNAct(in_channels + channels, fuse_channels, 3, act=act)
         self.dropout = nn.Dropout2d(dropout)
         self.classifier = nn.Conv2d(fuse_channels, num_classes, 1)
 
@@ -62,4 +67,5 @@ def build_cc_head(config: CCHeadConfig, in_channels: tuple[int, ...], num_classe
         fuse_channels=config.fuse_channels,
         dropout=config.dropout,
         num_classes=num_classes,
+        activation=config.activation,
     )

@@ -3,7 +3,9 @@ Attention for Semantic Segmentation", ICCV 2019; ResNet: He et al., CVPR 2016).
 
 The 7×7 stem conv is replaced by three 3×3 convs. Below the output stride the stages stop
 striding and dilate their 3×3 convs instead (output stride 8: dilation 2 in stage 3 and 4 in
-stage 4), which keeps the receptive field of the ImageNet network at a finer resolution.
+stage 4), which keeps the receptive field of the ImageNet network at a finer resolution. As in
+the released CCNet, the first block of a dilated stage is dilated too and the stem's max-pool
+rounds up; both have switches for torchvision's convention.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ class Bottleneck(nn.Module):
 class ResNetStage(nn.Sequential):
     """`depth` bottlenecks; only the first changes width or resolution.
 
-    The first block's 3×3 conv still sees the previous stage's resolution, so it keeps the previous
-    dilation; the others use the stage's. This makes a dilated stage compute exactly the plain
-    stage's outputs on a denser grid (the same weights serve every output stride).
+    With `first_dilation` equal to the previous stage's dilation (torchvision), the first 3×3 conv
+    keeps the grid it would have strided on, and a dilated stage computes exactly the plain stage's
+    outputs on a denser grid; the release gives the first block the stage's dilation instead.
     """
 
     def __init__(
@@ -63,13 +65,16 @@ class DilatedResNet(nn.Module):
         stem_width: int,
         base_width: int,
         stage_strides: tuple[int, ...],
+        first_block_dilation: str = "stage",
+        stem_pool_ceil: bool = True,
     ) -> None:
         super().__init__()
         self.stem = nn.Sequential(
             ConvBNAct(3, stem_width, 3, stride=2),
             ConvBNAct(stem_width, stem_width, 3),
             ConvBNAct(stem_width, 2 * stem_width, 3),
-            nn.MaxPool2d(3, stride=2, padding=1),  # floor mode: exactly H/4 for even H
+            # ceil mode (the release): H/2 = 128 → 65; floor mode: exactly H/4 for even H.
+            nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=stem_pool_ceil),
         )
         stages: list[nn.Module] = []
         channels: list[int] = []
@@ -77,9 +82,10 @@ class DilatedResNet(nn.Module):
         for i, (depth, target_stride) in enumerate(zip(depths, stage_strides)):
             width = base_width * 2**i
             stride = target_stride // previous_stride
-            first_dilation = dilation
+            previous_dilation = dilation
             if i > 0 and stride == 1:
                 dilation *= 2  # this stage would have halved the resolution: widen the 3×3 taps instead
+            first_dilation = dilation if first_block_dilation == "stage" else previous_dilation
             stages.append(ResNetStage(in_channels, width, depth, stride, first_dilation, dilation))
             in_channels, previous_stride = width * _EXPANSION, target_stride
             channels.append(in_channels)
@@ -108,4 +114,6 @@ def build_dilated_resnet(config: DilatedResNetConfig) -> nn.Module:
         stem_width=config.stem_width,
         base_width=config.base_width,
         stage_strides=config.stage_strides(),
+        first_block_dilation=config.first_block_dilation,
+        stem_pool_ceil=config.stem_pool_ceil,
     )

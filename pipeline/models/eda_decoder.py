@@ -25,7 +25,9 @@ _BLOCK_NORM_EPS = 1e-5
 class AttentionBranch(nn.Module):
     """`depth` EFT blocks on one encoder stage, (B, C, H, W) → (B, C, H, W)."""
 
-    def __init__(self, width: int, depth: int, heads: int, pool_ratio: int, mlp_ratio: float, drop_path: float) -> None:
+    def __init__(
+        self, width: int, depth: int, heads: int, pool_ratio: int, mlp_ratio: float, drop_path: float, ceil_pool: bool
+    ) -> None:
         super().__init__()
         # Unlike the encoder, pooled keys/values get LayerNorm + GELU and the FFN has no ReLU after fc1.
         self.blocks = nn.Sequential(
@@ -39,6 +41,7 @@ class AttentionBranch(nn.Module):
                     kv_norm=True,
                     drop_path=drop_path,
                     norm_eps=_BLOCK_NORM_EPS,
+                    ceil_pool=ceil_pool,
                 )
                 for _ in range(depth)
             )
@@ -68,12 +71,14 @@ class AllAttentionDecoder(nn.Module):
         fuse_channels: int,
         dropout: float,
         num_classes: int,
+        kv_pool_ceil: bool = False,
     ) -> None:
         super().__init__()
         self.in_stages = in_stages
         widths = tuple(in_channels[i] for i in in_stages)
         self.branches = nn.ModuleList(
-            AttentionBranch(w, d, h, r, mlp_ratio, drop_path) for w, d, h, r in zip(widths, depths, heads, pool_ratios)
+            AttentionBranch(w, d, h, r, mlp_ratio, drop_path, kv_pool_ceil)
+            for w, d, h, r in zip(widths, depths, heads, pool_ratios)
         )
         self.branches.apply(init_transformer_weights)
         self.fuse = ConvBNAct(sum(widths), fuse_channels, kernel_size=1)
@@ -113,4 +118,5 @@ def build_eda_decoder(config: EDADecoderConfig, in_channels: tuple[int, ...], nu
         fuse_channels=config.fuse_channels,
         dropout=config.dropout,
         num_classes=num_classes,
+        kv_pool_ceil=config.kv_pool_ceil,
     )

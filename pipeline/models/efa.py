@@ -22,10 +22,14 @@ from pipeline.model_configs import ConfigError
 from pipeline.models._layers import DropPath
 
 
-def pooled_side(size: int, ratio: int) -> int:
-    """Length of one side after EFA pooling: the window is clipped to the side, the last window may be partial."""
+def pooled_side(size: int, ratio: int, ceil: bool = False) -> int:
+    """Length of one side after EFA pooling, the window clipped to the side.
+
+    Floor mode (the release's `AvgPool2d(r, r)`) drops the border rows/columns that do not fill a
+    window (171 → 21 at r = 8); ceil mode keeps them as one partial window (171 → 22).
+    """
     window = min(ratio, size)
-    return -(-size // window)
+    return -(-size // window) if ceil else size // window
 
 
 def check_isr_factors(owner: str, factors: tuple[int, ...], count: int) -> tuple[int, ...]:
@@ -54,10 +58,13 @@ class EmbeddingFreeAttention(nn.Module):
 
     The effective pooling ratio is `pool_ratio × isr_factor`; `isr_factor` is a plain attribute
     (1 in training), so changing it leaves the state_dict alone. `kv_norm` adds LayerNorm + GELU
-    on the pooled tokens, as the all-attention decoder does.
+    on the pooled tokens, as the all-attention decoder does. `ceil_pool` keeps partial border
+    windows instead of dropping them (the release drops them).
     """
 
-    def __init__(self, dim: int, heads: int, pool_ratio: int, kv_norm: bool, norm_eps: float = 1e-5) -> None:
+    def __init__(
+        self, dim: int, heads: int, pool_ratio: int, kv_norm: bool, norm_eps: float = 1e-5, ceil_pool: bool = False
+    ) -> None:
         super().__init__()
         if dim % heads != 0:
             raise ConfigError(f"EmbeddingFreeAttention: width {dim} is not divisible by heads={heads}")
@@ -66,6 +73,7 @@ class EmbeddingFreeAttention(nn.Module):
         self.heads = heads
         self.pool_ratio = pool_ratio
         self.isr_factor = 1
+        self.ceil_pool = ceil_pool
         self.kv_mix = nn.Conv2d(dim, dim, kernel_size=1)
         self.kv_norm = nn.LayerNorm(dim, eps=norm_eps) if kv_norm else nn.Identity()
         self.kv_act = nn.GELU() if kv_norm else nn.Identity()
@@ -78,7 +86,7 @@ class EmbeddingFreeAttention(nn.Module):
     def kv_tokens(self, height: int, width: int) -> int:
         """How many key/value tokens an input of height × width tokens attends to."""
         ratio = self.effective_ratio
-        return pooled_side(height, ratio) * pooled_side(width, ratio)
+        return pooled_side(height, ratio, self.ceil_pool) * pooled_side(width, ratio, self.ceil_pool)
 
     def keys_values(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) → the shared keys/values (B, N', C), N' = `kv_tokens(H, W)`."""
@@ -87,8 +95,8 @@ class EmbeddingFreeAttention(nn.Module):
         window = (min(ratio, height), min(ratio, width))
         grid = x.permute(0, 3, 1, 2)  # (B, C, H, W)
         if window != (1, 1):
-            # ceil_mode keeps the border rows/columns when the side is not a multiple of the window.
-            grid = F.avg_pool2d(grid, window, window, ceil_mode=True)  # (B, C, ⌈H/r⌉, ⌈W/r⌉)
+            # Clipping the window to the side keeps tiny maps (and high ISR factors) at one token, not zero.
+            grid = F.avg_pool2d(grid, window, window, ceil_mode=self.ceil_pool)  # (B, C, ⌊H/r⌋, ⌊W/r⌋) by default
         kv = self.kv_mix(grid).flatten(2).transpose(1, 2)  # (B, N', C)
         return self.kv_act(self.kv_norm(kv))
 
@@ -133,10 +141,11 @@ class EFTBlock(nn.Module):
         kv_norm: bool,
         drop_path: float,
         norm_eps: float,
+        ceil_pool: bool = False,
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
-        self.attn = EmbeddingFreeAttention(dim, heads, pool_ratio, kv_norm)
+        self.attn = EmbeddingFreeAttention(dim, heads, pool_ratio, kv_norm, ceil_pool=ceil_pool)
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.ffn = EFTFeedForward(dim, int(dim * mlp_ratio), ffn_relu)
         self.drop_path = DropPath(drop_path)

@@ -50,6 +50,7 @@ class EFTStage(nn.Module):
         mlp_ratio: float,
         ffn_relu: bool,
         drop_paths: list[float],
+        ceil_pool: bool,
     ) -> None:
         super().__init__()
         self.embed = OverlapPatchEmbed(in_channels, width, patch_kernel, patch_stride)
@@ -64,6 +65,7 @@ class EFTStage(nn.Module):
                     kv_norm=False,
                     drop_path=drop_paths[j],
                     norm_eps=_BLOCK_NORM_EPS,
+                    ceil_pool=ceil_pool,
                 )
                 for j in range(depth)
             )
@@ -92,6 +94,7 @@ class EmbeddingFreeTransformer(nn.Module):
         ffn_relu: bool,
         drop_path: float,
         strides: tuple[int, ...],
+        kv_pool_ceil: bool = False,
     ) -> None:
         super().__init__()
         drop_paths = drop_path_schedule(drop_path, depths)
@@ -108,6 +111,7 @@ class EmbeddingFreeTransformer(nn.Module):
                 mlp_ratio=mlp_ratios[i],
                 ffn_relu=ffn_relu,
                 drop_paths=drop_paths[i],
+                ceil_pool=kv_pool_ceil,
             )
             for i in range(len(widths))
         )
@@ -144,4 +148,5 @@ def build_eft(config: EFTConfig) -> nn.Module:
         ffn_relu=config.ffn_relu,
         drop_path=config.drop_path,
         strides=config.stage_strides(),
+        kv_pool_ceil=config.kv_pool_ceil,
     )

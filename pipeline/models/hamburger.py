@@ -41,7 +41,7 @@ class NMF(nn.Module):
     every call, so evaluation runs one step more than training to make up for the noisier start.
     With `one_step_grad`, the update loop runs without autograd and only the final coefficient
     update carries gradients: the loop's Jacobian is unstable to backpropagate and costs memory
-    per step.
+    per step. The release backpropagates through every update (one_step_grad off).
     """
 
     def __init__(self, rank: int, train_steps: int, eval_steps: int, one_step_grad: bool) -> None:

@@ -12,6 +12,11 @@ without warm-up tricks. The layer is
     x = x + g_col · column_attention(x) + g_row · row_attention(x)
     x = x + Σ_b g_b · conv3×3(LeakyReLU(conv3×3(x)))        (b = the parallel conv branches)
 The convolutions supply the local context the sparse attention lacks.
+
+The released transformer runs its layers on two copies of the map side by side along the width,
+`cat((x, x), -1)`, and averages the two halves at the end (a leftover of its reversible variant,
+which splits the input in two). Its 3×3 convs therefore see the other copy across the seam where a
+single map would see zero padding; `duplicate_width` reproduces that.
 """
 
 from __future__ import annotations
@@ -117,19 +122,33 @@ class HybridTwinLayer(nn.Module):
 class TwinTransformer(nn.Module):
     """A stack of hybrid twin layers on a (B, C, H, W) map, with an optional positional encoding."""
 
-    def __init__(self, dim: int, depth: int, heads: int, hidden: int, branches: int, pos_encoding: str) -> None:
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        heads: int,
+        hidden: int,
+        branches: int,
+        pos_encoding: str,
+        duplicate_width: bool = True,
+    ) -> None:
         super().__init__()
         if pos_encoding not in ("none", "sine"):
             raise ValueError(f"TwinTransformer: pos_encoding must be 'none' or 'sine', got {pos_encoding!r}")
         if pos_encoding == "sine" and dim % 4 != 0:
             raise ValueError(f"TwinTransformer: pos_encoding='sine' needs dim divisible by 4, got dim={dim}")
         self.pos_encoding = pos_encoding
+        self.duplicate_width = duplicate_width
         self.layers = nn.Sequential(*(HybridTwinLayer(dim, heads, hidden, branches) for _ in range(depth)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pos_encoding == "sine":
             x = x + sine_position_encoding(x.shape[1], x.shape[2], x.shape[3], x.device, x.dtype)
-        return self.layers(x)  # (B, C, H, W)
+        if not self.duplicate_width:
+            return self.layers(x)  # (B, C, H, W)
+        x = self.layers(torch.cat((x, x), dim=-1))  # (B, C, H, 2W)
+        left, right = x.chunk(2, dim=-1)
+        return (left + right) / 2  # (B, C, H, W)
 
     def extra_repr(self) -> str:
-        return f"pos_encoding={self.pos_encoding!r}"
+        return f"pos_encoding={self.pos_encoding!r}, duplicate_width={self.duplicate_width}"

@@ -32,11 +32,14 @@ class TwinHead(nn.Module):
         pos_encoding: str,
         dropout: float,
         num_classes: int,
+        duplicate_width: bool = True,
     ) -> None:
         super().__init__()
         self.in_stage = in_stage
         self.proj = ConvBNAct(in_channels, channels, kernel_size=1)
-        self.transformer = TwinTransformer(channels, depth, heads, ffn_channels, ffn_branches, pos_encoding)
+        self.transformer = TwinTransformer(
+            channels, depth, heads, ffn_channels, ffn_branches, pos_encoding, duplicate_width
+        )
         self.fuse = ConvBNAct(channels, channels, kernel_size=3)
         self.dropout = nn.Dropout2d(dropout)
         self.classifier = nn.Conv2d(channels, num_classes, 1)
@@ -60,4 +63,5 @@ def build_twin_head(config: TwinHeadConfig, in_channels: tuple[int, ...], num_cl
         pos_encoding=config.pos_encoding,
         dropout=config.dropout,
         num_classes=num_classes,
+        duplicate_width=config.duplicate_width,
     )

@@ -225,6 +225,7 @@ def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: A
         gate=gate,
         isr=search.isr,
         driver_threads=max(1, math.ceil(search.trial_cpus)),
+        pretrained=search.pretrained,
     )
     # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
     # (Ray rejects an all-zero request) without taking a core from the training workers.

@@ -39,7 +39,7 @@ from pipeline.results_schema import (
 from pipeline.search._points import canonical_json, resolve_point
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace, decode_choice
-from pipeline.search._trial import CURVE_KEY, DEVICE_KEY, ERROR_KEY, ISR_KEY, WALL_KEY, trial_name
+from pipeline.search._trial import CURVE_KEY, DEVICE_KEY, ERROR_KEY, ISR_KEY, PRETRAINED_KEY, WALL_KEY, trial_name
 
 _COST_COLUMNS = (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_LATENCY_P10_MS, m.COST_LATENCY_P90_MS, m.COST_FPS)
 
@@ -121,6 +121,7 @@ class RowContext:
             "code_version": self.code_version,
             "library_versions": self.library_versions,
             "finished_at": time.time(),
+            "pretrained": str(result.get(PRETRAINED_KEY, "") or "") if trained else "",
             CONFIG_PREFIX + "encoder": encoder,
             CONFIG_PREFIX + "decoder": decoder,
             **{CONFIG_PREFIX + k: _config_value(v) for k, v in params.items() if k not in ("encoder", "decoder")},

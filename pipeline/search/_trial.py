@@ -9,6 +9,7 @@ scheduler mid-training — still leaves its last epoch's metrics.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -28,7 +29,7 @@ from pipeline.search._points import resolve_point
 from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace
 from pipeline.specs._search import parse_isr_setting
-from pipeline.training import ScalingSpec
+from pipeline.training import ScalingSpec, TrainConfig
 
 # Further keys of a trial's last result, read by the results writer.
 ISR_KEY = "search/isr_rows"  # JSON list of {isr_encoder, isr_decoder, metrics...}
@@ -36,6 +37,7 @@ CURVE_KEY = "search/learning_curve"  # JSON list of val mIoU per evaluated epoch
 WALL_KEY = "search/wall_time_s"
 DEVICE_KEY = "search/device"
 ERROR_KEY = "search/error"
+PRETRAINED_KEY = "search/pretrained"  # JSON of what the encoder inherited; empty when trained from scratch
 RUNS_DIR = "runs"  # <experiment dir>/runs/<run name>: the Ray Train run of each trained point
 
 
@@ -53,6 +55,7 @@ class TrialContext:
     gate: CostGate
     isr: tuple[str, ...]
     driver_threads: int  # torch threads of the trial driver (latency, ISR evaluation)
+    pretrained: tuple[tuple[str, str], ...] = ()  # (encoder name, converted file) its variants inherit from
 
 
 def trial_name(number: int) -> str:
@@ -132,6 +135,24 @@ def check_finite(metrics: dict[str, Any], names: tuple[str, ...]) -> None:
             raise NonFiniteError(f"non-finite {name} ({value}) of the trained model")
 
 
+def with_inheritance(
+    train: TrainConfig, model_config: dict[str, Any], pretrained: tuple[tuple[str, str], ...]
+) -> tuple[TrainConfig, str]:
+    """`train` set to inherit the encoder from the spec's checkpoint for this encoder, and the record
+    of what each tensor family gets (JSON; "" when the spec names none). A variant wider than its
+    checkpoint fails here, before any training, with the tensor and the dimension."""
+    from pipeline.model_configs import model_config_from_dict
+    from pipeline.training import PretrainedConfig
+    from pipeline.weights import inheritance_for
+
+    checkpoint = dict(pretrained).get(model_config["encoder"]["name"])
+    if checkpoint is None:
+        return train, ""
+    record = inheritance_for(model_config_from_dict(model_config), checkpoint).to_json()
+    init = PretrainedConfig(checkpoint, part="encoder", strict=False, inherit=True)
+    return dataclasses.replace(train, pretrained=init), record
+
+
 def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     """Ray Tune function trainable of one search point."""
     import ray.tune
@@ -161,6 +182,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         )
         return
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
+    train, inherited = with_inheritance(train, point.model_config, context.pretrained)
     result = fit_model(
         point.model_config,
         train,
@@ -169,7 +191,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         run_name=run_name(point.point_key),
         storage_path=str(Path(context.experiment_dir) / RUNS_DIR),
         callbacks=[TuneReportCallback()],
-        extra_metrics=costs,
+        extra_metrics={**costs, **({PRETRAINED_KEY: inherited} if inherited else {})},
     )
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")

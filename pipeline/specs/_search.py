@@ -16,6 +16,7 @@ read, so a bad search section fails before Ray starts. Imports no torch and no R
       latency: {device: cpu, batch: 1, warmup: 2, repeats: 5}
       max_concurrent: null                  # cap on concurrent trials (default: what the cluster fits)
       trial_cpus: 0                         # CPUs reserved by each trial's driver, besides its workers
+      pretrained: {mscan: weights/mscan_t.pt}   # encoder name → converted checkpoint its variants inherit from
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class SearchSpec:
     max_concurrent: int | None = None  # None: as many trials as the cluster's CPUs/GPUs fit
     trial_cpus: float = 0.0  # the trial driver only waits on its trainer, so it needs no core of its own
     stall_timeout_s: float = 3600.0  # watchdog: end the search when no trial starts, reports or ends for this long
+    pretrained: tuple[tuple[str, str], ...] = ()  # (encoder name, converted file): variants inherit its weights
     space: Any = dataclasses.field(default=None, compare=False, repr=False)  # the loaded SearchSpace
 
     def __post_init__(self) -> None:
@@ -185,6 +187,30 @@ def _resolve_space(text: object, spec_path: Path) -> Path:
     raise SpecError(f"search.space: file {text!r} not found (looked in {', '.join(str(c) for c in candidates)})")
 
 
+def _parse_pretrained(value: object) -> tuple[tuple[str, str], ...]:
+    """`{encoder name: converted file}`; each file must be a converted checkpoint of that encoder."""
+    from pipeline.model_configs import ENCODER_CONFIGS
+    from pipeline.weights import read_converted
+
+    if not isinstance(value, dict):
+        _fail("search.pretrained", "a mapping of encoder name to a converted weight file", value)
+    pairs = []
+    for encoder, path in value.items():
+        where = f"search.pretrained.{encoder}"
+        if encoder not in ENCODER_CONFIGS:
+            _fail("search.pretrained", f"encoder names of {sorted(ENCODER_CONFIGS)}", encoder)
+        if not isinstance(path, str) or not path:
+            _fail(where, "the path of a converted weight file (segnas weights convert)", path)
+        try:
+            found = read_converted(path)["model_config"]["encoder"]["name"]
+        except ConfigError as error:
+            raise SpecError(f"{where}: {error}") from None
+        if found != encoder:
+            _fail(where, f"a checkpoint of a {encoder} encoder", f"{path} holds a {found} encoder")
+        pairs.append((encoder, path))
+    return tuple(pairs)
+
+
 def parse_search_section(value: object, spec_path: Path) -> SearchSpec:
     """The `search` section parser of `SECTION_PARSERS`: validates the section and loads and checks its space."""
     from pipeline.search._space import load_search_space
@@ -206,6 +232,8 @@ def parse_search_section(value: object, spec_path: Path) -> SearchSpec:
     for key in ("input_size", "isr"):
         if isinstance(raw.get(key), list):
             raw[key] = tuple(raw[key])
+    if "pretrained" in raw:
+        raw["pretrained"] = _parse_pretrained(raw["pretrained"])
     try:
         spec = SearchSpec(**raw)
         space = load_search_space(space_path)

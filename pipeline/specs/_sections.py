@@ -7,6 +7,7 @@ Adding a section is one entry in `SECTION_PARSERS` (plus a field of `ExperimentS
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from pipeline.model_configs import ConfigError, model_config_from_dict, model_config_to_dict
 from pipeline.specs._parse import SpecError, build_dataclass, check_keys, require_mapping
 from pipeline.specs._search import parse_search_section
-from pipeline.training import DatasetSpec, ScalingSpec, TrainConfig
+from pipeline.training import DatasetSpec, PretrainedConfig, ScalingSpec, TrainConfig
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a directory name on any filesystem
 
@@ -26,6 +27,7 @@ class ModelSpec:
     preset: str | None = None  # a name of pipeline.models.PRESETS ...
     config: dict[str, Any] | None = None  # ... or a model config dict (pipeline.model_configs dict form)
     num_classes: int | None = None  # None: the dataset's class count
+    pretrained: PretrainedConfig | None = None  # initial weights from a converted file
 
     def model_config_dict(self, num_classes: int) -> dict[str, Any]:
         """The resolved model config as a plain dict, with the spec's or the dataset's class count."""
@@ -33,6 +35,20 @@ class ModelSpec:
 
         source = self.preset if self.preset is not None else model_config_from_dict(self.config or {})
         return model_config_to_dict(resolve_config(source, self.num_classes or num_classes))
+
+    def train_with_weights(self, train: TrainConfig, model_config: dict[str, Any]) -> TrainConfig:
+        """`train` carrying this model's initial weights, checked against the resolved model (classifier
+        included) before anything starts; unchanged without `pretrained`."""
+        if self.pretrained is None:
+            return train
+        from pipeline.weights import validate_pretrained
+
+        p = self.pretrained
+        try:
+            validate_pretrained(p.path, model_config_from_dict(model_config), p.part, p.strict)
+        except ConfigError as error:
+            raise SpecError(f"model.pretrained.path: {error}") from None
+        return dataclasses.replace(train, pretrained=p)
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,7 @@ def parse_dataset(value: object, spec_path: Path) -> DatasetSpec:
 def parse_model(value: object, spec_path: Path) -> ModelSpec:
     path = "model"
     data = require_mapping(value, path)
-    check_keys(data, ("preset", "config", "num_classes"), path)
+    check_keys(data, ("preset", "config", "num_classes", "pretrained"), path)
     if ("preset" in data) == ("config" in data):
         raise SpecError(f"{path}: expected exactly one of 'preset' (a preset name) or 'config' (a model config)")
     spec = build_dataclass(ModelSpec, {k: v for k, v in data.items() if k != "config"}, path)
@@ -77,12 +93,29 @@ def parse_model(value: object, spec_path: Path) -> ModelSpec:
             model_config_from_dict(data["config"])
         except ConfigError as error:
             raise SpecError(f"{path}.config: {error}") from None
-        spec = ModelSpec(config=data["config"], num_classes=num_classes)
+        spec = ModelSpec(config=data["config"], num_classes=num_classes, pretrained=spec.pretrained)
+    if spec.pretrained is not None:
+        _check_pretrained(spec, f"{path}.pretrained")
     return spec
+
+
+def _check_pretrained(spec: ModelSpec, path: str) -> None:
+    """The file must be a converted weight file; its encoder must fit the model's (the classifier's
+    class count is only known once the dataset is read, so the whole model is checked at training start)."""
+    from pipeline.models import resolve_config
+    from pipeline.weights import validate_pretrained
+
+    source = spec.preset if spec.preset is not None else model_config_from_dict(spec.config or {})
+    try:
+        validate_pretrained(spec.pretrained.path, resolve_config(source), "encoder", spec.pretrained.strict)
+    except ConfigError as error:
+        raise SpecError(f"{path}.path: {error}") from None
 
 
 def parse_train(value: object, spec_path: Path) -> TrainConfig:
     path = "train"
+    if isinstance(value, dict) and "pretrained" in value:
+        raise SpecError(f"{path}.pretrained: initial weights belong to the model: set model.pretrained")
     return build_dataclass(TrainConfig, value, path)
 
 

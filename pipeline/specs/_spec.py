@@ -61,6 +61,8 @@ def parse_spec(data: object, spec_path: str | Path) -> ExperimentSpec:
                 raise SpecError(f"{section}: missing required section")
         if "model" not in data and "search" not in data:
             raise SpecError("model: missing required section (a spec without `search` trains one model)")
+        if "search" in data and isinstance(data.get("model"), dict) and "pretrained" in data["model"]:
+            raise SpecError("model.pretrained: a search samples its own models; name checkpoints in search.pretrained")
         parsed = {section: SECTION_PARSERS[section](value, spec_path) for section, value in data.items()}
     except ConfigError as error:
         message = str(error)

@@ -88,6 +88,31 @@ class DistillConfig:
             _fail("DistillConfig", "stages", "a tuple of stage numbers >= 1 (possibly empty)", self.stages)
 
 
+PRETRAINED_PARTS = ("encoder", "model")
+
+
+@dataclass(frozen=True)
+class PretrainedConfig:
+    """Initial weights from a converted file (`segnas weights convert`); a spec sets it as `model.pretrained`."""
+
+    path: str  # the converted file (or a training run's model.pt)
+    part: str = "model"  # "encoder": only the encoder's tensors (the decoder starts fresh); "model": all
+    strict: bool = True  # every tensor of the part must be in the file, with its shape; nothing extra
+    inherit: bool = False  # a smaller variant takes the first blocks, leading channels, centred kernels
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path:
+            _fail("PretrainedConfig", "path", "the path of a converted weight file", self.path)
+        if self.part not in PRETRAINED_PARTS:
+            _fail("PretrainedConfig", "part", f"one of {PRETRAINED_PARTS!r}", self.part)
+        for field in ("strict", "inherit"):
+            if not isinstance(getattr(self, field), bool):
+                _fail("PretrainedConfig", field, "true or false", getattr(self, field))
+        if self.inherit and (self.strict or self.part != "encoder"):
+            expected = "part 'encoder' and strict false with inherit: true (encoders only; shapes differ by design)"
+            _fail("PretrainedConfig", "inherit", expected, self.inherit)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """How validation images are run through the model."""
@@ -128,6 +153,7 @@ class TrainConfig:
     ohem: OHEMConfig | None = None  # hard pixel mining; off by default, as in the ADE20K recipes
     aux: AuxConfig | None = None  # training-only FCN head; CCNet and SCTNet recipes turn it on
     distill: DistillConfig | None = None  # SCTNet-style alignment to a frozen teacher
+    pretrained: PretrainedConfig | None = None  # initial weights; specs set it as model.pretrained
     precision: str = "fp32"  # "bf16" / "fp16" autocast; fp16 needs CUDA and uses a GradScaler
     channels_last: bool = True  # memory format on CUDA (faster convs); ignored on CPU
     grad_clip: float | None = None  # max global gradient norm; None = no clipping
@@ -158,7 +184,8 @@ class TrainConfig:
         _number_in(owner, "warmup_ratio", self.warmup_ratio, 0.0, 1.0)
         _number_in(owner, "poly_power", self.poly_power, 0.0, 10.0)
         _number_in(owner, "min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
-        for field, kind in (("ohem", OHEMConfig), ("aux", AuxConfig), ("distill", DistillConfig)):
+        nested = (("ohem", OHEMConfig), ("aux", AuxConfig), ("distill", DistillConfig), ("pretrained", PretrainedConfig))
+        for field, kind in nested:
             value = getattr(self, field)
             if value is not None and not isinstance(value, kind):
                 _fail(owner, field, f"None or a {kind.__name__}", value)
@@ -199,7 +226,8 @@ def plain_data(value: Any) -> Any:
 def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Rebuild a `TrainConfig` from `train_config_to_dict` output (on a Ray worker, from a trial)."""
     data = dict(data)
-    nested = {"ohem": OHEMConfig, "aux": AuxConfig, "distill": DistillConfig, "eval": EvalConfig}
+    nested = {"ohem": OHEMConfig, "aux": AuxConfig, "distill": DistillConfig, "eval": EvalConfig,
+              "pretrained": PretrainedConfig}
     for key, kind in nested.items():
         if isinstance(data.get(key), dict):
             data[key] = kind(**{k: _tuple(v) for k, v in data[key].items()})

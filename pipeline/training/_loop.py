@@ -42,6 +42,7 @@ from pipeline.training._heads import Teacher, TrainingModule
 from pipeline.training._loading import TrainLoader
 from pipeline.training._losses import channel_wise_divergence, segmentation_loss
 from pipeline.training._optim import build_optimizer, build_scheduler, param_groups
+from pipeline.training._pretrained import initialise_from
 from pipeline.training._specs import DatasetSpec
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -88,6 +89,8 @@ class Trainer:
                                   train.loader_workers)
         seed_everything(train.seed)  # identical initial weights on every rank
         model = build_model(model_config_from_dict(model_config))
+        if train.pretrained is not None:
+            initialise_from(model, train.pretrained)
         self.num_classes = model.config.num_classes
         if self.loader.num_classes > self.num_classes:
             raise ConfigError(f"model num_classes {self.num_classes} < dataset classes {self.loader.num_classes}")

@@ -193,7 +193,7 @@ def fit_model(
     run_name: str,
     storage_path: str,
     callbacks: list | None = None,
-    extra_metrics: dict[str, float] | None = None,
+    extra_metrics: dict[str, float | str] | None = None,
 ) -> TrainResult:
     """Train on Ray Train; resumes from `<storage_path>/<run_name>`'s latest checkpoint if it has one.
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.cli import main
 from pipeline.cli import _main as cli_main
+from pipeline.cli import main
 from pipeline.training import ResourceError, ScalingSpec, check_resources
 
 ROOT = Path(__file__).resolve().parents[2]

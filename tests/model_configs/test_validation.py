@@ -7,6 +7,7 @@ import pytest
 from pipeline.model_configs import (
     CCHeadConfig,
     ConfigError,
+    DilatedResNetConfig,
     EDADecoderConfig,
     EFTConfig,
     LightHamHeadConfig,
@@ -27,6 +28,15 @@ from pipeline.model_configs import (
         (lambda: MSCANConfig(depths=(3, 0, 5, 2)), r"MSCANConfig\.depths: expected integers >= 1"),
         (lambda: EFTConfig(depths=(2, 2, -1, 2)), r"EFTConfig\.depths: expected integers >= 1"),
         (lambda: TwinHeadConfig(depth=0), r"TwinHeadConfig\.depth: expected an integer >= 1"),
+        (lambda: TwinHeadConfig(duplicate_width=1), r"TwinHeadConfig\.duplicate_width: expected True or False"),
+        (lambda: EFTConfig(kv_pool_ceil="yes"), r"EFTConfig\.kv_pool_ceil: expected True or False"),
+        (lambda: EDADecoderConfig(kv_pool_ceil=None), r"EDADecoderConfig\.kv_pool_ceil: expected True or False"),
+        (lambda: CCHeadConfig(activation="gelu"), r"CCHeadConfig\.activation: expected one of \('leaky_relu', 'relu'\)"),
+        (
+            lambda: DilatedResNetConfig(first_block_dilation="first"),
+            r"DilatedResNetConfig\.first_block_dilation: expected one of \('stage', 'previous'\)",
+        ),
+        (lambda: DilatedResNetConfig(stem_pool_ceil=0), r"DilatedResNetConfig\.stem_pool_ceil: expected True or False"),
         (lambda: EFTConfig(widths=(32, 64, 130, 256)), r"EFTConfig\.widths: stage 2 width 130 is not divisible by heads=4"),
         (lambda: TwinHeadConfig(channels=100, heads=8), r"TwinHeadConfig\.channels: expected a multiple of heads=8"),
         (lambda: MSCANConfig(widths=(32, 64, 160)), r"MSCANConfig\.widths: expected a tuple of 4 values"),

@@ -96,3 +96,14 @@ def test_forward_on_any_encoder_layout(strides: tuple[int, ...], in_stage: int) 
 def test_invalid_config_rejected(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         CCHeadConfig(**kwargs)
+
+
+@pytest.mark.parametrize(("activation", "kind", "slope"), [("leaky_relu", torch.nn.LeakyReLU, 0.01), ("relu", torch.nn.ReLU, 0.0)])
+def test_head_activations_follow_the_release_by_default(activation: str, kind: type, slope: float) -> None:
+    # The release's InPlace-ABN after conva, convb and the bottleneck defaults to LeakyReLU(0.01).
+    assert CCHeadConfig().activation == "leaky_relu"
+    head = build_cc_head(CCHeadConfig(channels=8, fuse_channels=8, activation=activation), RESNET_CHANNELS, 3)
+    x = torch.linspace(-2.0, 2.0, 9)
+    for layer in (head.reduce, head.post, head.fuse):
+        assert isinstance(layer[2], kind)
+        torch.testing.assert_close(layer[2](x), torch.where(x > 0, x, slope * x))

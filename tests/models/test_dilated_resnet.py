@@ -29,6 +29,8 @@ BACKBONE_PARAMS = {
 }
 
 _SMALL = dict(depths=(1, 2, 2, 2), stem_width=4, base_width=4)
+# torchvision's convention: exact strides, and a dilated stage is the plain stage on a denser grid.
+_TORCHVISION = dict(first_block_dilation="previous", stem_pool_ceil=False)
 
 
 @pytest.mark.parametrize("name, stem_width", list(BACKBONE_PARAMS))
@@ -47,7 +49,7 @@ def test_parameter_count(name: str, stem_width: int) -> None:
     ],
 )
 def test_stage_strides_and_dilations(output_stride: int, strides: tuple, dilations: tuple) -> None:
-    config = DilatedResNetConfig(output_stride=output_stride, **_SMALL)
+    config = DilatedResNetConfig(output_stride=output_stride, **_SMALL, **_TORCHVISION)
     model = build_dilated_resnet(config).eval()
     assert tuple(f.stride for f in model.feature_info) == strides == config.stage_strides()
     assert tuple(f.channels for f in model.feature_info) == (16, 32, 64, 128) == config.stage_channels()
@@ -61,12 +63,12 @@ def test_stage_strides_and_dilations(output_stride: int, strides: tuple, dilatio
 @pytest.mark.parametrize("output_stride", [8, 16])
 def test_dilated_network_is_the_plain_network_on_a_denser_grid(output_stride: int) -> None:
     torch.manual_seed(0)
-    plain = build_dilated_resnet(DilatedResNetConfig(output_stride=32, **_SMALL))
+    plain = build_dilated_resnet(DilatedResNetConfig(output_stride=32, **_SMALL, **_TORCHVISION))
     for m in plain.modules():  # non-trivial BN statistics, so eval mode is not the identity
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)
-    dilated = build_dilated_resnet(DilatedResNetConfig(output_stride=output_stride, **_SMALL))
+    dilated = build_dilated_resnet(DilatedResNetConfig(output_stride=output_stride, **_SMALL, **_TORCHVISION))
     dilated.load_state_dict(plain.state_dict())
     x = torch.randn(1, 3, 96, 64)
     with torch.no_grad():
@@ -98,3 +100,20 @@ def test_any_input_size_runs(size: tuple[int, int]) -> None:
 def test_invalid_config_rejected(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         DilatedResNetConfig(**kwargs)
+
+
+def test_defaults_follow_the_released_ccnet_backbone() -> None:
+    # The release dilates every block of stages 3 and 4, the first included, and its stem max-pool
+    # uses ceil_mode: at 256² the stem gives 65² and the output-stride-8 features are 33².
+    model = build_dilated_resnet(DilatedResNetConfig(**_SMALL)).eval()
+    dilations = [[block.spatial[0].dilation[0] for block in stage] for stage in model.stages]
+    assert dilations == [[1], [1, 1], [2, 2], [4, 4]]
+    assert [block.spatial[0].padding[0] for block in model.stages[3]] == [4, 4]
+    assert model.stem[3].ceil_mode
+    with torch.no_grad():
+        stem = model.stem(torch.randn(1, 3, 256, 256))
+        features = model(torch.randn(1, 3, 256, 256))
+    assert stem.shape[-2:] == (65, 65)
+    assert [tuple(f.shape[-2:]) for f in features] == [(65, 65), (33, 33), (33, 33), (33, 33)]
+    torchvision_style = build_dilated_resnet(DilatedResNetConfig(**_SMALL, **_TORCHVISION))
+    assert [stage[0].spatial[0].dilation[0] for stage in torchvision_style.stages] == [1, 1, 1, 2]

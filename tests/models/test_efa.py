@@ -11,12 +11,13 @@ from pipeline.models import ConfigError
 from pipeline.models.efa import EFTBlock, EmbeddingFreeAttention, check_isr_factors, pooled_side
 
 
-def _window_mean(grid: torch.Tensor, ratio: int) -> torch.Tensor:
-    """(C, H, W) → (C, ⌈H/k⌉, ⌈W/k⌉): mean of each k×k window (k = ratio clipped to the side), partial ones too."""
+def _window_mean(grid: torch.Tensor, ratio: int, ceil: bool) -> torch.Tensor:
+    """(C, H, W) → (C, ⌊H/k⌋, ⌊W/k⌋): mean of each k×k window (k = ratio clipped to the side); with
+    `ceil`, partial border windows too (⌈H/k⌉ × ⌈W/k⌉)."""
     channels, height, width = grid.shape
     kh, kw = min(ratio, height), min(ratio, width)
-    rows = range(0, height, kh)
-    cols = range(0, width, kw)
+    rows = range(0, height if ceil else height - kh + 1, kh)
+    cols = range(0, width if ceil else width - kw + 1, kw)
     out = torch.empty(channels, len(rows), len(cols), dtype=grid.dtype)
     for i, top in enumerate(rows):
         for j, left in enumerate(cols):
@@ -31,7 +32,7 @@ def _brute_force(attn: EmbeddingFreeAttention, x: torch.Tensor) -> torch.Tensor:
     w_mix = attn.kv_mix.weight[:, :, 0, 0]  # (C_out, C_in)
     outputs = []
     for b in range(batch):
-        pooled = _window_mean(x[b].permute(2, 0, 1), attn.effective_ratio)  # (C, h, w)
+        pooled = _window_mean(x[b].permute(2, 0, 1), attn.effective_ratio, attn.ceil_pool)  # (C, h, w)
         kv = pooled.reshape(dim, -1).T @ w_mix.T + attn.kv_mix.bias  # (N', C)
         if isinstance(attn.kv_norm, torch.nn.LayerNorm):
             mean = kv.mean(dim=1, keepdim=True)
@@ -51,6 +52,7 @@ def _brute_force(attn: EmbeddingFreeAttention, x: torch.Tensor) -> torch.Tensor:
     return torch.stack(outputs)
 
 
+@pytest.mark.parametrize("ceil_pool", [False, True])
 @pytest.mark.parametrize(
     ("size", "heads", "ratio", "isr", "kv_norm"),
     [
@@ -62,10 +64,10 @@ def _brute_force(attn: EmbeddingFreeAttention, x: torch.Tensor) -> torch.Tensor:
     ],
 )
 def test_efa_matches_per_head_brute_force(
-    size: tuple[int, int], heads: int, ratio: int, isr: int, kv_norm: bool
+    size: tuple[int, int], heads: int, ratio: int, isr: int, kv_norm: bool, ceil_pool: bool
 ) -> None:
     torch.manual_seed(0)
-    attn = EmbeddingFreeAttention(dim=8, heads=heads, pool_ratio=ratio, kv_norm=kv_norm).double()
+    attn = EmbeddingFreeAttention(dim=8, heads=heads, pool_ratio=ratio, kv_norm=kv_norm, ceil_pool=ceil_pool).double()
     torch.nn.init.normal_(attn.kv_mix.bias)
     if kv_norm:
         torch.nn.init.normal_(attn.kv_norm.weight)
@@ -76,14 +78,33 @@ def test_efa_matches_per_head_brute_force(
 
 
 @pytest.mark.parametrize(
-    ("size", "ratio", "expected"),
-    [((16, 16), 4, 16), ((10, 7), 4, 6), ((3, 2), 8, 1), ((5, 5), 1, 25), ((12, 1), 4, 3)],
+    ("size", "ratio", "ceil_pool", "expected"),
+    [
+        ((16, 16), 4, False, 16),
+        ((10, 7), 4, False, 2),  # floor mode drops the partial border windows
+        ((10, 7), 4, True, 6),
+        ((3, 2), 8, False, 1),  # window clipped to the side: one token, never zero
+        ((5, 5), 1, False, 25),
+        ((12, 1), 4, True, 3),
+    ],
 )
-def test_kv_tokens_is_the_pooled_length_and_never_zero(size: tuple[int, int], ratio: int, expected: int) -> None:
-    attn = EmbeddingFreeAttention(dim=4, heads=2, pool_ratio=ratio, kv_norm=False)
+def test_kv_tokens_is_the_pooled_length_and_never_zero(
+    size: tuple[int, int], ratio: int, ceil_pool: bool, expected: int
+) -> None:
+    attn = EmbeddingFreeAttention(dim=4, heads=2, pool_ratio=ratio, kv_norm=False, ceil_pool=ceil_pool)
     x = torch.randn(1, *size, 4)
     assert attn.kv_tokens(*size) == expected == attn.keys_values(x).shape[1]
-    assert pooled_side(size[0], ratio) * pooled_side(size[1], ratio) == expected
+    assert pooled_side(size[0], ratio, ceil_pool) * pooled_side(size[1], ratio, ceil_pool) == expected
+
+
+def test_default_pooling_is_the_releases_floor_mode_at_a_non_divisible_size() -> None:
+    # 683 / 4 = 170.75 → 171 tokens per side at stride 4; the release pools them with AvgPool2d(8, 8): 21.
+    assert pooled_side(171, 8) == 21
+    torch.manual_seed(0)
+    attn = EmbeddingFreeAttention(dim=4, heads=1, pool_ratio=4, kv_norm=False)
+    x = torch.randn(1, 13, 10, 4)
+    expected = attn.kv_mix(torch.nn.AvgPool2d(4, 4)(x.permute(0, 3, 1, 2))).flatten(2).transpose(1, 2)
+    torch.testing.assert_close(attn.keys_values(x), expected)  # 3 × 2 tokens, the border rows dropped
 
 
 @pytest.mark.parametrize("factor", [2, 4])

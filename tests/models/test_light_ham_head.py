@@ -123,3 +123,16 @@ def test_head_output_is_at_the_first_chosen_stage(strides: tuple[int, ...], in_s
 def test_invalid_config_is_rejected_by_field(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         LightHamHeadConfig(**changes)
+
+
+def test_default_head_backpropagates_through_every_nmf_update_as_released() -> None:
+    assert LightHamHeadConfig().one_step_grad is False
+    head = build_light_ham_head(LightHamHeadConfig(channels=8, align_channels=8, rank=3, norm_groups=4), (4, 4, 4, 4), 3)
+    nmf = head.hamburger.nmf
+    torch.manual_seed(5)
+    x = torch.rand(1, 8, 3, 3, requires_grad=True)
+    torch.manual_seed(0)
+    (grad,) = torch.autograd.grad(nmf(x).square().sum(), x)
+    torch.manual_seed(0)
+    (full,) = torch.autograd.grad(_reference_nmf(x, 3, nmf.train_steps, one_step_grad=False).square().sum(), x)
+    torch.testing.assert_close(grad, full, atol=1e-4, rtol=1e-4)

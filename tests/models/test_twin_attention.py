@@ -137,3 +137,22 @@ def test_heads_not_dividing_width_rejected() -> None:
 def test_sine_encoding_needs_width_divisible_by_four() -> None:
     with pytest.raises(ValueError, match="divisible by 4"):
         TwinTransformer(dim=6, depth=1, heads=2, hidden=6, branches=1, pos_encoding="sine")
+
+
+def test_released_width_duplication_sees_the_other_copy_across_the_seam() -> None:
+    # One layer whose attention gates stay zero: only the conv branch acts. On cat((x, x), -1) each
+    # half sees zero padding on its outer side and the other copy (a wrap-around) on the seam side,
+    # so the averaged halves equal the mean of the zero-padded and the circularly padded results.
+    torch.manual_seed(0)
+    released = TwinTransformer(dim=4, depth=1, heads=2, hidden=4, branches=1, pos_encoding="none").double()
+    with torch.no_grad():
+        released.layers[0].convs[0].gate.fill_(0.9)
+    single = TwinTransformer(dim=4, depth=1, heads=2, hidden=4, branches=1, pos_encoding="none", duplicate_width=False)
+    single.double().load_state_dict(released.state_dict())
+    x = torch.randn(1, 4, 5, 7, dtype=torch.float64)
+    zero_padded = single(x)
+    wrapped = single(torch.cat((x[..., -2:], x, x[..., :2]), dim=-1))[..., 2:-2]  # reach of two 3×3 convs
+    out = released(x)
+    torch.testing.assert_close(out, (zero_padded + wrapped) / 2)
+    assert not torch.allclose(out[..., 0], zero_padded[..., 0])
+    torch.testing.assert_close(out[..., 2:-2], zero_padded[..., 2:-2])

@@ -108,3 +108,39 @@ def test_missing_section_and_missing_file() -> None:
 def test_section_table_is_flat() -> None:
     assert {"name", "dataset", "model", "train", "scaling", "storage", "ray"} <= set(SECTION_PARSERS)
     assert all(callable(parser) for parser in SECTION_PARSERS.values())
+
+
+def _weights_file(tmp_path: Path, preset: str = "segnext_t") -> Path:
+    import torch
+
+    from pipeline.model_configs import model_config_to_dict
+    from pipeline.models import resolve_config
+    from pipeline.weights._files import save_converted
+    from pipeline.weights._meta import meta_model
+
+    model = meta_model(resolve_config(preset))
+    state = {k: torch.zeros(v.shape, dtype=v.dtype) for k, v in model.state_dict().items()}
+    path = tmp_path / f"{preset}.pt"
+    save_converted(path, state, model_config_to_dict(model.config), "test", "mmseg")
+    return path
+
+
+def test_model_pretrained_is_validated_when_the_spec_loads(tmp_path: Path) -> None:
+    good = _weights_file(tmp_path)
+    spec = parse_spec(_with("model.pretrained", {"path": str(good), "part": "encoder"}), "jobs/x.yaml")
+    assert spec.model.pretrained.part == "encoder" and spec.model.pretrained.strict
+    with pytest.raises(SpecError, match=r"jobs/x.yaml: model.pretrained.path: .*nope.pt: no such file"):
+        parse_spec(_with("model.pretrained", {"path": str(tmp_path / "nope.pt")}), "jobs/x.yaml")
+    with pytest.raises(SpecError, match=r"model.pretrained: PretrainedConfig.part: expected one of \('encoder', 'model'\)"):
+        parse_spec(_with("model.pretrained", {"path": str(good), "part": "head"}), "jobs/x.yaml")
+    with pytest.raises(SpecError, match=r"model.pretrained.path: .*does not fit the model's encoder.*shape mismatch"):
+        parse_spec({**MINIMAL, "model": {"preset": "segnext_b", "pretrained": {"path": str(good)}}}, "jobs/x.yaml")
+    with pytest.raises(SpecError, match=r"model.pretrained: a search samples its own models; .*search.pretrained"):
+        parse_spec({**_with("model.pretrained", {"path": str(good)}), "search": {}}, "jobs/x.yaml")
+    with pytest.raises(SpecError, match=r"train.pretrained: initial weights belong to the model"):
+        parse_spec({**MINIMAL, "train": {"pretrained": {"path": str(good)}}}, "jobs/x.yaml")
+    # The classifier is checked once the dataset's class count is known.
+    with pytest.raises(SpecError, match=r"decoder\.classifier\.weight: \(150, 256, 1, 1\) vs \(10, 256, 1, 1\)"):
+        full = parse_spec(_with("model.pretrained", {"path": str(good)}), "jobs/x.yaml").model
+        full.train_with_weights(TrainConfig(), full.model_config_dict(10))
+    assert full.train_with_weights(TrainConfig(), full.model_config_dict(150)).pretrained == full.pretrained

@@ -110,3 +110,16 @@ def test_slide_evaluation_with_one_window_covering_the_image_equals_whole_image(
     assert 0.0 <= whole[m.VAL_MIOU] <= 1.0 and f"val/iou/{NUM_CLASSES - 1}" in whole
     trainer.config = TrainConfig(**{**FAST.__dict__, "eval": EvalConfig(mode="slide", window=(64, 64), stride=(32, 32))})
     assert trainer.evaluate() == pytest.approx(whole, nan_ok=True)  # one window = the whole 64x64 image
+
+
+def test_pretrained_weights_initialise_the_model(data_root: Path, tmp_path: Path) -> None:
+    from pipeline.training import PretrainedConfig
+    from pipeline.weights._files import save_converted
+
+    donor = Trainer(tiny_model_config(), TrainConfig(**{**FAST.__dict__, "seed": 5}), _dataset(data_root)).model
+    path = tmp_path / "weights.pt"
+    save_converted(path, donor.state_dict(), tiny_model_config(), "test", "mmseg")
+    train = TrainConfig(**{**FAST.__dict__, "pretrained": PretrainedConfig(str(path), part="encoder")})
+    model = Trainer(tiny_model_config(), train, _dataset(data_root)).model
+    assert all(torch.equal(v, donor.state_dict()[k]) for k, v in model.encoder.state_dict(prefix="encoder.").items())
+    assert not torch.equal(model.decoder.classifier.weight, donor.decoder.classifier.weight)

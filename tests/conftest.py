@@ -21,3 +21,6 @@ def ray_local() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+pytest_plugins = ["tests.s3_server"]  # s3_server / s3_env: a real S3-compatible server, one per session

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -28,14 +27,15 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline import metric_names as m
     from pipeline.specs import SpecError, load_spec
+    from pipeline.storage import copy_file
     from pipeline.training import HISTORY_FILE, fit_model, prepare_dataset
 
     spec = load_spec(args.spec)
     if spec.model is None:
         raise SpecError(f"{args.spec}: model: missing section; `segnas train` trains the model it names")
-    experiment_dir = spec.experiment_dir
-    experiment_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.spec, experiment_dir / "spec.yaml")
+    experiment_dir = spec.experiment_location()
+    experiment_dir.makedirs()
+    copy_file(args.spec, experiment_dir.join("spec.yaml"))
     dataset = spec.resolved_dataset()
     num_classes = prepare_dataset(dataset)
     model_config = spec.model.model_config_dict(num_classes)
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         started_here = True
     print(
         f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
-        f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir}",
+        f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir.uri}",
         flush=True,
     )
     try:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             dataset,
             spec.scaling,
             run_name=spec.name,
-            storage_path=str(experiment_dir.parent),
+            storage_path=spec.storage.root(),
         )
     finally:
         if started_here:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"segnas train: done in {result.wall_time_s:.1f} s: epoch {final.get(m.EPOCH)}, "
         f"mIoU {final.get(m.VAL_MIOU, float('nan')):.4f}, pixel acc {final.get(m.VAL_PIXEL_ACC, float('nan')):.4f}; "
-        f"checkpoint {result.checkpoint_path}; history {Path(result.run_dir) / HISTORY_FILE}",
+        f"checkpoint {result.checkpoint_path}; history {result.run_dir}/{HISTORY_FILE}",
         file=sys.stdout,
     )
     return 0

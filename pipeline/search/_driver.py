@@ -1,8 +1,9 @@
 """`run_search`: one search of a job spec on Ray Tune, resumable on the same experiment directory.
 
-Resume works by replay, not by `Tuner.restore`: the experiment directory keeps the Optuna study
-(`study.db`, every told trial) and the result rows (`results.parquet`, every ended trial). A new
-run of the same spec
+Resume works by replay, not by `Tuner.restore`: the experiment directory — local, or a prefix on
+object storage (`pipeline.storage`) — keeps the Optuna study (`study.db`, or `study.journal` on
+object storage: `_study.py`) and the result rows (`results.parquet`, every ended trial), so a
+driver on any machine can resume from the storage alone. A new run of the same spec
   1. counts the trial rows already written and runs a fresh Tuner for the missing ones only;
   2. seeds the searcher's duplicate table with the finished rows, so a point asked again is told
      its stored values and never retrained;
@@ -18,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from pipeline.search._cost import CostGate
 from pipeline.search._points import point_key_of
 from pipeline.search._results import ResultsCallback, RowContext, read_results
 from pipeline.search._scheduler import build_scheduler
+from pipeline.search._study import open_study_storage
 from pipeline.search._searcher import (
     CONSTRAINT_KEY,
     TRIAL_NUMBER_KEY,
@@ -43,9 +44,9 @@ from pipeline.search._searcher import (
 )
 from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
 from pipeline.specs._search import SearchSpec
-from reports import write_report
+from pipeline.storage import Location, copy_file, staged
+from reports import PARETO_FILE, REPORT_FILE, write_report
 
-STUDY_FILE = "study.db"
 SPEC_COPY = "spec.yaml"
 DRIVER_MEMORY_BYTES = 256 * 2**20  # a trial driver holds one model for latency and ISR evaluation
 TUNE_DIR = "tune"  # Tune's experiment folders, one per (re)run: tune/run-000, run-001, ...
@@ -53,13 +54,13 @@ TUNE_DIR = "tune"  # Tune's experiment folders, one per (re)run: tune/run-000, r
 
 @dataclass(frozen=True)
 class SearchOutcome:
-    experiment_dir: Path
-    results_path: Path
+    experiment_dir: str  # a local directory or an s3:// URI
+    results_path: str
     trials_before: int  # trial rows present when this run started (resume)
     trials_run: int  # trials this run started (duplicates told to Optuna without a trial excluded)
     duplicates: int  # asked points that were already evaluated or in flight
     wall_time_s: float
-    report: Path  # report.html of the experiment (pareto.parquet beside it)
+    report: str  # report.html of the experiment (pareto.parquet beside it)
 
 
 def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None) -> int:
@@ -135,16 +136,16 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     search: SearchSpec = spec.search
     if search is None:
         raise ConfigError(f"{spec_path or spec.source}: the spec has no `search` section; `segnas train` runs it")
-    exp_dir = Path(experiment_dir or spec.experiment_dir).resolve()
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    if spec_path is not None and Path(spec_path).resolve() != (exp_dir / SPEC_COPY):
-        shutil.copyfile(spec_path, exp_dir / SPEC_COPY)
-    dataset = spec.dataset.with_root(exp_dir)
+    exp = spec.experiment_location(experiment_dir)
+    exp.makedirs()
+    if spec_path is not None:
+        copy_file(Path(spec_path), exp.join(SPEC_COPY))
+    dataset = spec.dataset.with_root(exp.scratch_dir())
     num_classes = prepare_dataset(dataset)  # generate synthetic data once, not once per trial
-    rows = read_results(exp_dir)
+    rows = read_results(exp)
     trials_before = int((rows["kind"] == KIND_TRIAL).sum())
     remaining = search.num_samples - trials_before
-    storage = optuna.storages.RDBStorage(f"sqlite:///{exp_dir / STUDY_FILE}")
+    storage = open_study_storage(exp, spec.storage.study)
     searcher = None
     trials_run = 0
     if remaining > 0:
@@ -163,7 +164,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         gate = CostGate(search.input_size, search.budget, search.latency)
         context = TrialContext(
             experiment=spec.name,
-            experiment_dir=str(exp_dir),
+            experiment_dir=exp,
             space=search.space,
             num_classes=num_classes,
             train=train_config_to_dict(spec.train),
@@ -181,8 +182,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         concurrency = trials_per_cluster(ray.cluster_resources(), spec.scaling, search.trial_cpus, search.max_concurrent)
         row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                                  spec.scaling.num_workers, _code_version(), _library_versions())
-        writer = ResultsCallback(exp_dir, row_context)
-        attempt = len(list((exp_dir / TUNE_DIR).glob("run-*"))) if (exp_dir / TUNE_DIR).is_dir() else 0
+        writer = ResultsCallback(exp, row_context)
+        attempt = sum(name.startswith("run-") for name in exp.join(TUNE_DIR).children())
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
             tune_config=tune.TuneConfig(
@@ -195,23 +196,31 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
             ),
             run_config=tune.RunConfig(
                 name=f"run-{attempt:03d}",
-                storage_path=str(exp_dir / TUNE_DIR),
+                storage_path=exp.join(TUNE_DIR).path,
+                storage_filesystem=None if exp.is_local else exp.filesystem,
                 callbacks=[writer],
                 verbose=1,
             ),
         )
         tuner.fit()
         trials_run = len(writer.written)
-    report = write_report([exp_dir]).html
+    report = write_experiment_report(exp)
     return SearchOutcome(
-        experiment_dir=exp_dir,
-        results_path=exp_dir / RESULTS_FILE,
+        experiment_dir=exp.uri,
+        results_path=exp.join(RESULTS_FILE).uri,
         trials_before=trials_before,
         trials_run=trials_run,
         duplicates=searcher.duplicates if searcher is not None else 0,
         wall_time_s=time.time() - started,
         report=report,
     )
+
+
+def write_experiment_report(exp: Location) -> str:
+    """pareto.parquet and report.html of the experiment, written beside its results; the report's URI."""
+    with staged(exp, inputs=[RESULTS_FILE], outputs=[PARETO_FILE, REPORT_FILE]) as local:
+        write_report([local])
+    return exp.join(REPORT_FILE).uri
 
 
 def _trial_name(trial: Any) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ import torch
 
 from pipeline import metric_names as m
 from pipeline.model_configs import ConfigError
+from pipeline.storage import Location, local_copy, resolve_location, write_text_atomic
 from pipeline.training._config import TrainConfig, train_config_from_dict, train_config_to_dict
 from pipeline.training._specs import (
     DatasetSpec,
@@ -40,10 +40,11 @@ HISTORY_FILE = "history.jsonl"  # one JSON line of metrics per epoch, in the run
 class TrainResult:
     metrics: dict[str, float]  # the last epoch's report (EPOCH, TRAIN_LOSS, VAL_MIOU, ... + extra metrics)
     history: list[dict[str, float]]  # every epoch's report, in order
-    checkpoint_path: str | None  # the latest checkpoint directory (load with load_checkpoint_model)
-    run_dir: str  # <storage_path>/<run_name>
+    checkpoint_path: str | None  # the latest checkpoint directory or its URI (load a local copy: checkpoint_location)
+    run_dir: str  # <storage_path>/<run_name> (a URI on object storage)
     wall_time_s: float  # driver wall time of fit_model, Ray start-up of the workers included
     num_workers: int
+    checkpoint_location: Location | None = None  # the same checkpoint; `pipeline.storage.local_copy` reads it
 
 
 def _format_eta(seconds: float) -> str:
@@ -59,11 +60,8 @@ def progress_line(metrics: dict[str, float], epochs: int, eta_s: float) -> str:
     )
 
 
-def _write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".{HISTORY_FILE}.tmp"
-    tmp.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
-    os.replace(tmp, run_dir / HISTORY_FILE)
+def _write_history(run_dir: Location, history: list[dict[str, float]]) -> None:
+    write_text_atomic(run_dir.join(HISTORY_FILE), "".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
 
 
 def train_fn_per_worker(config: dict[str, Any]) -> None:
@@ -84,7 +82,7 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
     if checkpoint is not None:
         with checkpoint.as_directory() as directory:
             start_epoch, history = trainer.load(Path(directory))
-    run_dir = Path(config["run_dir"])
+    run_dir: Location = config["run_dir"]
     epoch_seconds: list[float] = []
     for epoch in range(start_epoch, train.epochs):
         started = time.perf_counter()
@@ -122,13 +120,16 @@ def fit_model(
     dataset: DatasetSpec | dict[str, Any],
     scaling: ScalingSpec,
     run_name: str,
-    storage_path: str,
+    storage_path: str | Path | Location,
     callbacks: list | None = None,
     extra_metrics: dict[str, float] | None = None,
 ) -> TrainResult:
     """Train on Ray Train; resumes from `<storage_path>/<run_name>`'s latest checkpoint if it has one.
 
-    A `synth` dataset without a root is generated into `<storage_path>/<run_name>/data` first.
+    `storage_path` is a local directory, an `s3://` URI or a `pipeline.storage.Location`; Ray Train
+    writes checkpoints there through the location's filesystem, so workers on any node reach it.
+    A `synth` dataset without a root is generated into `<run dir>/data` first (a local cache
+    folder when the run dir is remote).
     Needs a running Ray instance (or starts a local one, Ray's default).
     """
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
@@ -138,15 +139,15 @@ def fit_model(
         raise ConfigError("TrainConfig.precision: fp16 needs CUDA workers (scaling.use_gpu: true); use bf16 or fp32")
     if train.distill is not None and not (Path(train.distill.teacher_checkpoint) / "model.pt").is_file():
         raise ConfigError(f"TrainConfig.distill.teacher_checkpoint: no model.pt in {train.distill.teacher_checkpoint}")
-    storage = Path(storage_path).resolve()
-    run_dir = storage / run_name
-    spec = _as_dataset_spec(dataset).with_root(run_dir)
+    storage = storage_path if isinstance(storage_path, Location) else resolve_location(storage_path)
+    run_dir = storage.join(run_name)
+    spec = _as_dataset_spec(dataset).with_root(run_dir.scratch_dir())
     prepare_dataset(spec)
     loop_config = {
         "model_config": model_config,
         "train": train_config_to_dict(train),
         "dataset": dataset_spec_to_dict(spec),
-        "run_dir": str(run_dir),
+        "run_dir": run_dir,
         "threads": scaling.cpus_per_worker,
         "extra_metrics": dict(extra_metrics or {}),
     }
@@ -161,7 +162,8 @@ def fit_model(
         ),
         run_config=RunConfig(
             name=run_name,
-            storage_path=str(storage),
+            storage_path=storage.path,
+            storage_filesystem=None if storage.is_local else storage.filesystem,
             failure_config=FailureConfig(max_failures=train.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=train.keep_checkpoints),
             callbacks=callbacks,
@@ -171,14 +173,17 @@ def fit_model(
     result = trainer.fit()
     wall = time.perf_counter() - started
     history: list[dict[str, float]] = []
-    checkpoint_path = None
+    checkpoint = None
     if result.checkpoint is not None:
-        checkpoint_path = result.checkpoint.path
-        state = torch.load(Path(checkpoint_path) / "training.pt", map_location="cpu", weights_only=False)
+        path = result.checkpoint.path
+        checkpoint = Location(storage.filesystem, path, path if storage.is_local else f"s3://{path}")
+        with local_copy(checkpoint) as directory:
+            state = torch.load(directory / "training.pt", map_location="cpu", weights_only=False)
         history = list(state["history"])
         _write_history(run_dir, history)  # authoritative copy, from the final checkpoint
     metrics = dict(history[-1]) if history else dict(result.metrics or {})
-    return TrainResult(metrics, history, checkpoint_path, str(run_dir), wall, scaling.num_workers)
+    return TrainResult(metrics, history, checkpoint.uri if checkpoint else None, run_dir.uri, wall,
+                       scaling.num_workers, checkpoint)
 
 
 def replace_train(train: TrainConfig, **changes: Any) -> TrainConfig:

@@ -16,7 +16,7 @@ def ray_local() -> Iterator[None]:
     """
     import ray
 
-    ray.init(num_cpus=2, log_to_driver=True, configure_logging=False)
+    ray.init(address="local", num_cpus=2, log_to_driver=True, configure_logging=False)  # never a running cluster
     try:
         yield
     finally:

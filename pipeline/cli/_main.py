@@ -21,6 +21,7 @@ COMMANDS: dict[str, Command] = {
     "submit": submit_cmd,
     "status": submit_cmd.STATUS,
     "logs": submit_cmd.LOGS,
+    "stop": submit_cmd.STOP,
 }
 
 

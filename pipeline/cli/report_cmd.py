@@ -48,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
     except SchemaError as error:
         print(f"segnas report: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if not any(is_uri(p) for p in [*experiments, args.out or ""]):
+            raise  # local file errors are the local writer's to report
+        print(f"segnas report: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
     for comparison in paths.comparisons:
         print(format_comparison(comparison))
         print()

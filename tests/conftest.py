@@ -23,4 +23,5 @@ def ray_local() -> Iterator[None]:
         ray.shutdown()
 
 
-pytest_plugins = ["tests.s3_server"]  # s3_server / s3_env: a real S3-compatible server, one per session
+# s3_server / s3_env: a real S3-compatible server; ray_cluster: a head and two worker nodes (one each per session)
+pytest_plugins = ["tests.s3_server", "tests.ray_cluster"]

@@ -113,5 +113,8 @@ def connect(address: str, token_file: str | None = None) -> Any:
     from ray.job_submission import JobSubmissionClient
 
     token = find_token(token_file)
+    if token is None and os.environ.get("RAY_AUTH_MODE") == "token":
+        # Ray's own token loader aborts the process in this case; say it in one line instead.
+        raise JobClientError(f"{address}: RAY_AUTH_MODE=token but no token found; {TOKEN_HELP}")
     headers = {"Authorization": f"Bearer {token}"} if token else None
     return with_retries(lambda: JobSubmissionClient(address, headers=headers), address, CONNECT_TIMEOUT_S, "connect")

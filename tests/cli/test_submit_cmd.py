@@ -216,3 +216,11 @@ def test_submit_forwards_named_environment_variables(monkeypatch: pytest.MonkeyP
     args.env = ["SEGNAS_UNSET_FOR_TEST"]
     assert submit_cmd.run(args, client_factory=lambda address: Client()) == 2
     assert "--env: not set in this shell: SEGNAS_UNSET_FOR_TEST" in capsys.readouterr().err
+
+
+def test_token_mode_without_a_token_says_what_to_set(no_token: None, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    assert main(["status", "job-1", "--address", "http://127.0.0.1:1"]) == 2
+    assert "RAY_AUTH_MODE=token but no token found; set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in _one_line(
+        capsys.readouterr().err)

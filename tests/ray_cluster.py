@@ -1,0 +1,137 @@
+"""A real multi-node Ray cluster on one host for the tests: a head and two worker nodes, each a
+`ray start --block` process with its own raylet, ports and custom resource.
+
+Every service of every node gets a free port of its own, the cluster keeps its files in a
+throw-away temp dir, token authentication is on (as `ray start` sets it up in Ray 2.60; the
+token is generated here and handed to clients through `environment()`), and each node is stopped
+by the PID of its `ray start` process, which takes its raylet and workers down with it. No other
+Ray instance on the host is touched. Nodes start one after another: Ray gives a raylet 30 s to
+register, which two nodes starting at once on a loaded 2-core machine can miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.s3_server import free_port
+
+NODE_START_TIMEOUT_S = 90.0
+WORKER_NODES = ("node_a", "node_b")  # each also carries a custom resource of its name
+# The head has no CPU: training workers can only land on the worker nodes, one core each, so where they
+# run is decided by the test, not by chance (trial drivers reserve no CPU: search.trial_cpus 0).
+NODE_CPUS = {"head": 0, "node_a": 1, "node_b": 1}
+
+
+@dataclass
+class RayCluster:
+    gcs_address: str  # 127.0.0.1:<port>
+    dashboard_url: str  # http://127.0.0.1:<port>
+    token: str
+    temp_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # node name → its `ray start --block`
+    node_ids: dict[str, str] = field(default_factory=dict)  # node name → Ray node id
+    start_seconds: float = 0.0
+
+    def environment(self) -> dict[str, str]:
+        """Environment of a client process (driver, `segnas submit`) of this cluster and no other."""
+        return {**os.environ, "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
+
+    def stop_node(self, name: str) -> None:
+        _stop(self.processes[name])
+
+
+def _node_ports() -> list[str]:
+    return [f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}",
+            f"--runtime-env-agent-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
+            f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"]
+
+
+def _worker_ports(index: int) -> list[str]:
+    low = free_port()  # a free range start; Ray checks each worker port as it binds
+    return [f"--min-worker-port={low}", f"--max-worker-port={low + 40}"] if low + 40 < 65535 else []
+
+
+def _start_node(name: str, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={NODE_CPUS[name]}", f"--resources={json.dumps({name: 1})}",
+              "--object-store-memory=80000000", "--disable-usage-stats", "--block"]
+    ray = str(Path(sys.executable).with_name("ray"))
+    process = subprocess.Popen([ray, "start", *args, *common, *_node_ports()], env=env, stdout=open(log, "wb"),
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + NODE_START_TIMEOUT_S
+    while b"Ray runtime started" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"Ray node {name} did not start; log tail:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+    return process
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)  # `ray start --block` stops its raylet and workers on SIGTERM
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+_NODE_IDS = """
+import json, ray
+ray.init(address="auto", logging_level="ERROR", log_to_driver=False)
+print(json.dumps({n["NodeID"]: sorted(n["Resources"]) for n in ray.nodes() if n["Alive"]}))
+"""
+
+
+def start_cluster(temp_dir: Path) -> RayCluster:
+    started = time.monotonic()
+    token = secrets.token_hex(32)
+    gcs, dashboard = free_port(), free_port()
+    cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    env.pop("RAY_ADDRESS", None)
+    try:
+        cluster.processes["head"] = _start_node(
+            "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
+                     f"--ray-client-server-port={free_port()}", f"--temp-dir={temp_dir / 'ray'}", *_worker_ports(0)],
+            env, temp_dir / "head.log")
+        for index, name in enumerate(WORKER_NODES, start=1):
+            cluster.processes[name] = _start_node(name, [f"--address={cluster.gcs_address}", *_worker_ports(index)],
+                                                  env, temp_dir / f"{name}.log")
+        out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+        for node_id, resources in json.loads(out.strip().splitlines()[-1]).items():
+            cluster.node_ids.update({name: node_id for name in ("head", *WORKER_NODES) if name in resources})
+        assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), out
+    except BaseException:
+        for process in reversed(cluster.processes.values()):
+            _stop(process)
+        raise
+    cluster.start_seconds = time.monotonic() - started
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    temp_dir = Path(tempfile.mkdtemp(prefix="segnas-cluster-", dir="/tmp"))  # Ray's socket paths must stay short
+    cluster = start_cluster(temp_dir)
+    try:
+        yield cluster
+    finally:
+        for process in reversed(cluster.processes.values()):
+            _stop(process)
+        shutil.rmtree(temp_dir, ignore_errors=True)

@@ -2,7 +2,7 @@
 `ray start --block` process with its own raylet, ports and custom resource.
 
 Every service of every node gets a free port of its own, the cluster keeps its files in a
-throw-away temp dir, token authentication is on (as `ray start` sets it up in Ray 2.60; the
+throw-away temp dir of its own, token authentication is on (as `ray start` sets it up in Ray 2.60; the
 token is generated here and handed to clients through `environment()`), and each node is stopped
 by the PID of its `ray start` process, which takes its raylet and workers down with it. No other
 Ray instance on the host is touched. Nodes start one after another: Ray gives a raylet 30 s to
@@ -102,7 +102,9 @@ def start_cluster(temp_dir: Path) -> RayCluster:
     token = secrets.token_hex(32)
     gcs, dashboard = free_port(), free_port()
     cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "PATH": path}
     env.pop("RAY_ADDRESS", None)
     try:
         cluster.processes["head"] = _start_node(
@@ -110,8 +112,11 @@ def start_cluster(temp_dir: Path) -> RayCluster:
                      f"--ray-client-server-port={free_port()}", f"--temp-dir={temp_dir / 'ray'}", *_worker_ports(0)],
             env, temp_dir / "head.log")
         for index, name in enumerate(WORKER_NODES, start=1):
-            cluster.processes[name] = _start_node(name, [f"--address={cluster.gcs_address}", *_worker_ports(index)],
-                                                  env, temp_dir / f"{name}.log")
+            # A temp dir per node, as on separate machines: nodes sharing one would also share the
+            # unpacked job packages, which one node's runtime-env agent may delete under another.
+            cluster.processes[name] = _start_node(
+                name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}", *_worker_ports(index)],
+                env, temp_dir / f"{name}.log")
         out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
                              text=True, timeout=120, check=True).stdout
         for node_id, resources in json.loads(out.strip().splitlines()[-1]).items():

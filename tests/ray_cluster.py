@@ -49,9 +49,6 @@ class RayCluster:
         """Environment of a client process (driver, `segnas submit`) of this cluster and no other."""
         return {**os.environ, "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
-    def stop_node(self, name: str) -> None:
-        _stop(self.processes[name])
-
 
 def _node_ports() -> list[str]:
     return [f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}",
@@ -79,15 +76,18 @@ def _start_node(name: str, args: list[str], env: dict[str, str], log: Path) -> s
     return process
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGTERM)  # `ray start --block` stops its raylet and workers on SIGTERM
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+def _stop(*processes: subprocess.Popen) -> None:
+    """SIGTERM to all at once (`ray start --block` then stops its raylet and workers), SIGKILL after 30 s."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 _NODE_IDS = """
@@ -123,8 +123,7 @@ def start_cluster(temp_dir: Path) -> RayCluster:
             cluster.node_ids.update({name: node_id for name in ("head", *WORKER_NODES) if name in resources})
         assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), out
     except BaseException:
-        for process in reversed(cluster.processes.values()):
-            _stop(process)
+        _stop(*cluster.processes.values())
         raise
     cluster.start_seconds = time.monotonic() - started
     return cluster
@@ -137,6 +136,5 @@ def ray_cluster() -> Iterator[RayCluster]:
     try:
         yield cluster
     finally:
-        for process in reversed(cluster.processes.values()):
-            _stop(process)
+        _stop(*cluster.processes.values())
         shutil.rmtree(temp_dir, ignore_errors=True)

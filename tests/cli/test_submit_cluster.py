@@ -20,7 +20,7 @@ from pipeline.storage import read_bytes, resolve_location
 from tests.ray_cluster import RayCluster
 from tests.s3_server import S3Server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 SPEC = """
 name: s3_job

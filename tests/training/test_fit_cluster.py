@@ -14,7 +14,7 @@ import pytest
 from tests.ray_cluster import RayCluster
 from tests.s3_server import S3Server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 _DRIVER = """
 import json, sys

@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.s3_server import free_port
-
 NODE_START_TIMEOUT_S = 90.0
+WORKER_PORTS = 40  # ports for a node's worker processes (actors, tasks), one each
 WORKER_NODES = ("node_a", "node_b")  # each also carries a custom resource of its name
 # The head has no CPU: training workers can only land on the worker nodes, one core each, so where they
 # run is decided by the test, not by chance (trial drivers reserve no CPU: search.trial_cpus 0).
@@ -50,22 +50,32 @@ class RayCluster:
         return {**os.environ, "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
 
-def _node_ports() -> list[str]:
-    return [f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}",
-            f"--runtime-env-agent-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
-            f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"]
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (all held open while they are picked, so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
-def _worker_ports(index: int) -> list[str]:
-    low = free_port()  # a free range start; Ray checks each worker port as it binds
-    return [f"--min-worker-port={low}", f"--max-worker-port={low + 40}"] if low + 40 < 65535 else []
+def _node_ports(ports: Iterator[int]) -> list[str]:
+    services = ("node-manager-port", "object-manager-port", "runtime-env-agent-port", "dashboard-agent-grpc-port",
+                "dashboard-agent-listen-port", "metrics-export-port")
+    workers = ",".join(str(next(ports)) for _ in range(WORKER_PORTS))
+    return [*(f"--{service}={next(ports)}" for service in services), f"--worker-port-list={workers}"]
 
 
-def _start_node(name: str, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path) -> subprocess.Popen:
     common = ["--node-ip-address=127.0.0.1", f"--num-cpus={NODE_CPUS[name]}", f"--resources={json.dumps({name: 1})}",
               "--object-store-memory=80000000", "--disable-usage-stats", "--block"]
     ray = str(Path(sys.executable).with_name("ray"))
-    process = subprocess.Popen([ray, "start", *args, *common, *_node_ports()], env=env, stdout=open(log, "wb"),
+    process = subprocess.Popen([ray, "start", *args, *common, *_node_ports(ports)], env=env, stdout=open(log, "wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + NODE_START_TIMEOUT_S
     while b"Ray runtime started" not in log.read_bytes():
@@ -100,7 +110,10 @@ print(json.dumps({n["NodeID"]: sorted(n["Resources"]) for n in ray.nodes() if n[
 def start_cluster(temp_dir: Path) -> RayCluster:
     started = time.monotonic()
     token = secrets.token_hex(32)
-    gcs, dashboard = free_port(), free_port()
+    # Every port of every node picked at once: ports picked one by one may repeat, and Ray refuses
+    # a node whose services share one.
+    ports = iter(free_ports(3 + (1 + len(WORKER_NODES)) * (6 + WORKER_PORTS)))
+    gcs, dashboard = next(ports), next(ports)
     cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
     # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -109,14 +122,14 @@ def start_cluster(temp_dir: Path) -> RayCluster:
     try:
         cluster.processes["head"] = _start_node(
             "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
-                     f"--ray-client-server-port={free_port()}", f"--temp-dir={temp_dir / 'ray'}", *_worker_ports(0)],
-            env, temp_dir / "head.log")
-        for index, name in enumerate(WORKER_NODES, start=1):
+                     f"--ray-client-server-port={next(ports)}", f"--temp-dir={temp_dir / 'ray'}"],
+            ports, env, temp_dir / "head.log")
+        for name in WORKER_NODES:
             # A temp dir per node, as on separate machines: nodes sharing one would also share the
             # unpacked job packages, which one node's runtime-env agent may delete under another.
             cluster.processes[name] = _start_node(
-                name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}", *_worker_ports(index)],
-                env, temp_dir / f"{name}.log")
+                name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}"], ports, env,
+                temp_dir / f"{name}.log")
         out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
                              text=True, timeout=120, check=True).stdout
         for node_id, resources in json.loads(out.strip().splitlines()[-1]).items():

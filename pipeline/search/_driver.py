@@ -34,7 +34,6 @@ from pipeline.search._cost import CostGate
 from pipeline.search._points import point_key_of
 from pipeline.search._results import ResultsCallback, RowContext, read_results
 from pipeline.search._scheduler import build_scheduler
-from pipeline.search._study import open_study_storage
 from pipeline.search._searcher import (
     CONSTRAINT_KEY,
     TRIAL_NUMBER_KEY,
@@ -42,6 +41,7 @@ from pipeline.search._searcher import (
     build_sampler,
     evaluated_values,
 )
+from pipeline.search._study import open_study_storage
 from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
 from pipeline.specs._search import SearchSpec
 from pipeline.storage import Location, copy_file, staged

@@ -36,8 +36,8 @@ from pipeline.results_schema import (
 from pipeline.search._points import canonical_json, resolve_point
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace, decode_choice
-from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
 from pipeline.search._trial import CURVE_KEY, DEVICE_KEY, ERROR_KEY, ISR_KEY, WALL_KEY, trial_name
+from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
 
 _COST_COLUMNS = (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_LATENCY_P10_MS, m.COST_LATENCY_P90_MS, m.COST_FPS)
 

@@ -5,6 +5,7 @@
 the reporting stage can read experiments on object storage too.
 """
 
+from pipeline.storage._errors import StorageError
 from pipeline.storage._io import (
     copy_file,
     download_dir,
@@ -17,7 +18,6 @@ from pipeline.storage._io import (
     write_table_atomic,
     write_text_atomic,
 )
-from pipeline.storage._errors import StorageError
 from pipeline.storage._location import CACHE_ENV, SCHEMES, Location, is_uri, resolve_location
 from pipeline.storage._s3 import S3Options, build_s3_filesystem
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.results_schema import RESULTS_FILE
 from pipeline.search import read_results
 from pipeline.storage import read_bytes, resolve_location
 from tests.ray_cluster import RayCluster

@@ -151,3 +151,12 @@ def ray_cluster() -> Iterator[RayCluster]:
     finally:
         _stop(*cluster.processes.values())
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Cluster tests run last, so the cluster is up only after every test of the local Ray instance.
+
+    Ray helpers that find "the" instance by scanning processes (issue: several instances on one host)
+    would otherwise also see this cluster while the local-instance tests run.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)

@@ -55,3 +55,7 @@ def other_ray_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+# s3_server / s3_env: a real S3-compatible server; ray_cluster: a head and two worker nodes (one each per session)
+pytest_plugins = ["tests.s3_server", "tests.ray_cluster"]

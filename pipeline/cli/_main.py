@@ -28,6 +28,7 @@ COMMANDS: dict[str, Command] = {
     "status": submit_cmd.STATUS,
     "logs": submit_cmd.LOGS,
     "weights": weights_cmd,
+    "stop": submit_cmd.STOP,
 }
 EXIT_USAGE = 2  # bad input: spec, data, storage, resources, cluster
 EXIT_BUG = 70  # an internal error (EX_SOFTWARE)

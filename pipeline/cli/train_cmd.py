@@ -23,14 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline._atomic import atomic_write
     from pipeline.specs import SpecError, load_spec
+    from pipeline.storage import copy_file
 
     spec = load_spec(args.spec)
     if spec.model is None:
         raise SpecError(f"{args.spec}: model: missing section; `segnas train` trains the model it names")
-
-    import shutil
 
     import ray
 
@@ -44,19 +42,21 @@ def run(args: argparse.Namespace) -> int:
         ray_connection,
     )
 
-    experiment_dir = spec.experiment_dir
-    experiment_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(experiment_dir / "spec.yaml", lambda tmp: shutil.copyfile(args.spec, tmp))
+    experiment_dir = spec.experiment_location()
+    experiment_dir.makedirs()
+    copy_file(args.spec, experiment_dir.join("spec.yaml"))
     dataset = spec.resolved_dataset()
     num_classes = prepare_dataset(dataset)
-    check_dataset(dataset, experiment_dir)
+    scratch = experiment_dir.scratch_dir()  # local: caches and Ray's logs
+    scratch.mkdir(parents=True, exist_ok=True)
+    check_dataset(dataset, scratch)
     model_config = spec.model.model_config_dict(num_classes)
     train = spec.model.train_with_weights(spec.train, model_config)
-    with ray_connection(args.address or spec.ray.address, experiment_dir, log_to_driver=True):
+    with ray_connection(args.address or spec.ray.address, scratch, log_to_driver=True):
         check_resources(ray.cluster_resources(), spec.scaling, 0.0)
         print(
             f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
-            f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir}",
+            f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir.uri}",
             flush=True,
         )
         result = fit_model(
@@ -65,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
             dataset,
             spec.scaling,
             run_name=spec.name,
-            storage_path=str(experiment_dir.parent),
+            storage_path=spec.storage.root(),
         )
     final = result.metrics
     print(
         f"segnas train: done in {result.wall_time_s:.1f} s: epoch {final.get(m.EPOCH)}, "
         f"mIoU {final.get(m.VAL_MIOU, float('nan')):.4f}, pixel acc {final.get(m.VAL_PIXEL_ACC, float('nan')):.4f}; "
-        f"checkpoint {result.checkpoint_path}; history {Path(result.run_dir) / HISTORY_FILE}",
+        f"checkpoint {result.checkpoint_path}; history {result.run_dir}/{HISTORY_FILE}",
         file=sys.stdout,
     )
     return 0

@@ -1,8 +1,9 @@
 """`run_search`: one search of a job spec on Ray Tune, resumable on the same experiment directory.
 
-Resume works by replay, not by `Tuner.restore`: the experiment directory keeps the Optuna study
-(`study.db`, every told trial) and the result rows (`results.parquet`, every ended trial). A new
-run of the same spec
+Resume works by replay, not by `Tuner.restore`: the experiment directory — local, or a prefix on
+object storage (`pipeline.storage`) — keeps the Optuna study (`study.db`, or `study.journal` on
+object storage: `_study.py`) and the result rows (`results.parquet`, every ended trial), so a
+driver on any machine can resume from the storage alone. A new run of the same spec
   1. counts the trial rows already written and runs a fresh Tuner for the missing ones only;
   2. seeds the searcher's duplicate table with the finished rows, so a point asked again is told
      its stored values and never retrained;
@@ -21,7 +22,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -33,7 +33,7 @@ from typing import Any, TextIO
 import optuna
 
 from pipeline import metric_names as m
-from pipeline._atomic import atomic_write, remove_stale_temporaries
+from pipeline._atomic import remove_stale_temporaries
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED, STATUS_INFEASIBLE
 from pipeline.search._cost import CostGate
@@ -48,11 +48,12 @@ from pipeline.search._searcher import (
     build_sampler,
     evaluated_values,
 )
+from pipeline.search._study import open_study_storage
 from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
 from pipeline.specs._search import SearchSpec
-from reports import write_report
+from pipeline.storage import Location, copy_file, staged
+from reports import PARETO_FILE, REPORT_FILE, write_report
 
-STUDY_FILE = "study.db"
 SPEC_COPY = "spec.yaml"
 DRIVER_MEMORY_BYTES = 256 * 2**20  # a trial driver holds one model for latency and ISR evaluation
 TUNE_DIR = "tune"  # Tune's experiment folders, one per (re)run: tune/run-000, run-001, ...
@@ -63,13 +64,13 @@ ROW_WRITE_RETRY_S = 2.0
 
 @dataclass(frozen=True)
 class SearchOutcome:
-    experiment_dir: Path
-    results_path: Path
+    experiment_dir: str  # a local directory or an s3:// URI
+    results_path: str
     trials_before: int  # trial rows present when this run started (resume)
     trials_run: int  # trials this run started (duplicates told to Optuna without a trial excluded)
     duplicates: int  # asked points that were already evaluated or in flight
     wall_time_s: float
-    report: Path  # report.html of the experiment (pareto.parquet beside it)
+    report: str  # report.html of the experiment (pareto.parquet beside it)
     num_samples: int = 0  # trials the spec asks for
     trials_done: int = 0  # trial rows written, this run and before
     failed: int = 0  # trial rows of status failed, this run and before
@@ -156,29 +157,32 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     search: SearchSpec = spec.search
     if search is None:
         raise ConfigError(f"{spec_path or spec.source}: the spec has no `search` section; `segnas train` runs it")
-    exp_dir = Path(experiment_dir or spec.experiment_dir).resolve()
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(exp_dir, RESULTS_FILE)
-    if spec_path is not None and Path(spec_path).resolve() != (exp_dir / SPEC_COPY):
-        atomic_write(exp_dir / SPEC_COPY, lambda tmp: shutil.copyfile(spec_path, tmp))
-    dataset = spec.dataset.with_root(exp_dir)
+    exp = spec.experiment_location(experiment_dir)
+    exp.makedirs()
+    scratch = exp.scratch_dir()  # local: generated data, caches, Ray's logs
+    scratch.mkdir(parents=True, exist_ok=True)
+    if exp.is_local:
+        remove_stale_temporaries(exp.local_path, RESULTS_FILE)
+    if spec_path is not None and Path(spec_path).resolve() != Path(scratch, SPEC_COPY).resolve():
+        copy_file(Path(spec_path), exp.join(SPEC_COPY))
+    dataset = spec.dataset.with_root(scratch)
     num_classes = prepare_dataset(dataset)  # generate synthetic data once, not once per trial
-    check_dataset(dataset, exp_dir)  # bad data stops here, before any Ray worker starts
-    rows = read_results(exp_dir)
+    check_dataset(dataset, scratch)  # bad data stops here, before any Ray worker starts
+    rows = read_results(exp)
     trials_before = int((rows["kind"] == KIND_TRIAL).sum())
     remaining = search.num_samples - trials_before
     searcher, writer, monitor = None, None, None
     if remaining > 0:
-        with _ray_output(exp_dir / RAY_LOG, verbose), \
-                ray_connection(address or spec.ray.address, exp_dir, log_to_driver=verbose):
-            searcher, writer, monitor = _run_tuner(spec, exp_dir, dataset, num_classes, rows, remaining,
+        with _ray_output(scratch / RAY_LOG, verbose), \
+                ray_connection(address or spec.ray.address, scratch, log_to_driver=verbose):
+            searcher, writer, monitor = _run_tuner(spec, exp, dataset, num_classes, rows, remaining,
                                                    trials_before, out)
-    rows = read_results(exp_dir)
+    rows = read_results(exp)
     trials = rows[rows["kind"] == KIND_TRIAL]
-    report = write_report([exp_dir]).html
+    report = write_experiment_report(exp)
     return SearchOutcome(
-        experiment_dir=exp_dir,
-        results_path=exp_dir / RESULTS_FILE,
+        experiment_dir=exp.uri,
+        results_path=exp.join(RESULTS_FILE).uri,
         trials_before=trials_before,
         trials_run=len(writer.written) if writer is not None else 0,
         duplicates=searcher.duplicates if searcher is not None else 0,
@@ -192,7 +196,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     )
 
 
-def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: Any, remaining: int,
+def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: Any, remaining: int,
                trials_before: int, out: TextIO | None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
     import ray
     from ray import tune
@@ -202,7 +206,7 @@ def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: A
     search: SearchSpec = spec.search
     cluster = ray.cluster_resources()
     check_resources(cluster, spec.scaling, search.trial_cpus, search.latency.device == "cuda")
-    storage = optuna.storages.RDBStorage(f"sqlite:///{exp_dir / STUDY_FILE}")
+    storage = open_study_storage(exp, spec.storage.study)
     _requeue_interrupted(storage, spec.name)
     searcher = SegnasOptunaSearch(
         space=search.space,
@@ -216,7 +220,7 @@ def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: A
     gate = CostGate(search.input_size, search.budget, search.latency)
     context = TrialContext(
         experiment=spec.name,
-        experiment_dir=str(exp_dir),
+        experiment_dir=exp,
         space=search.space,
         num_classes=num_classes,
         train=train_config_to_dict(spec.train),
@@ -235,11 +239,11 @@ def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: A
     concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent)
     row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                              spec.scaling.num_workers, _code_version(), _library_versions())
-    writer = ResultsCallback(exp_dir, row_context)
+    writer = ResultsCallback(exp, row_context)
     monitor = SearchMonitor(search.num_samples, trials_before, search.scheduler.rungs(spec.train.epochs),
                             search.stall_timeout_s, free_cpus=lambda: ray.available_resources().get("CPU", 0.0),
                             out=out)
-    attempt = len(list((exp_dir / TUNE_DIR).glob("run-*"))) if (exp_dir / TUNE_DIR).is_dir() else 0
+    attempt = sum(name.startswith("run-") for name in exp.join(TUNE_DIR).children())
     tuner = tune.Tuner(
         tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
         tune_config=tune.TuneConfig(
@@ -252,7 +256,8 @@ def _run_tuner(spec: Any, exp_dir: Path, dataset: Any, num_classes: int, rows: A
         ),
         run_config=tune.RunConfig(
             name=f"run-{attempt:03d}",
-            storage_path=str(exp_dir / TUNE_DIR),
+            storage_path=exp.join(TUNE_DIR).path,
+            storage_filesystem=None if exp.is_local else exp.filesystem,
             callbacks=[writer, monitor],
             stop=SearchStopper(monitor),
             verbose=0,  # the monitor prints trial events; Tune's table shows every ended trial as TERMINATED
@@ -327,6 +332,13 @@ def _ray_output(log_file: Path, verbose: bool) -> Iterator[None]:
             os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
         else:
             os.environ["RAY_AIR_NEW_OUTPUT"] = output_engine
+
+
+def write_experiment_report(exp: Location) -> str:
+    """pareto.parquet and report.html of the experiment, written beside its results; the report's URI."""
+    with staged(exp, inputs=[RESULTS_FILE], outputs=[PARETO_FILE, REPORT_FILE]) as local:
+        write_report([local])
+    return exp.join(REPORT_FILE).uri
 
 
 def _trial_name(trial: Any) -> str:

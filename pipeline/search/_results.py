@@ -3,10 +3,10 @@ to `<experiment dir>/results.parquet` as trials end.
 
 Status comes from the trial's last result: the trial function marks finished and infeasible
 points itself; a trial whose last result carries no mark was cut by the scheduler (stopped); a
-trial that raised is failed. Writes are atomic (`pipeline._atomic`), so a reader — or an
-interrupted search — never sees half a file. A write that fails (read-only or full disk) never
-ends the search: the rows stay in memory, a warning names the file, and every later write (and
-the end of the run) tries again with all rows still pending.
+trial that raised is failed. Writes are atomic (`pipeline.storage`: rename locally, one object on
+S3), so a reader — or an interrupted search — never sees half a file. A write that fails (read-only
+or full disk) never ends the search: the rows stay in memory, a warning names the file, and every
+later write (and the end of the run) tries again with all rows still pending.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from ray.tune import Callback
 
 from pipeline import metric_names as m
-from pipeline._atomic import atomic_write
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import (
     COLUMNS,
@@ -40,25 +40,30 @@ from pipeline.search._points import canonical_json, resolve_point
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace, decode_choice
 from pipeline.search._trial import CURVE_KEY, DEVICE_KEY, ERROR_KEY, ISR_KEY, PRETRAINED_KEY, WALL_KEY, trial_name
+from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
 
 _COST_COLUMNS = (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_LATENCY_P10_MS, m.COST_LATENCY_P90_MS, m.COST_FPS)
 
 
-def read_results(experiment_dir: str | Path) -> pd.DataFrame:
+def _location(experiment_dir: str | Path | Location) -> Location:
+    return experiment_dir if isinstance(experiment_dir, Location) else resolve_location(experiment_dir)
+
+
+def read_results(experiment_dir: str | Path | Location) -> pd.DataFrame:
     """The experiment's rows so far (an empty frame with the schema's columns when none)."""
-    path = Path(experiment_dir) / RESULTS_FILE
-    if not path.is_file():
+    location = _location(experiment_dir).join(RESULTS_FILE)
+    if not location.is_file():
         return pd.DataFrame({c.name: pd.Series(dtype=_pandas_dtype(c.dtype)) for c in COLUMNS})
-    return pd.read_parquet(path)
+    return read_table(location).to_pandas()
 
 
 def _pandas_dtype(dtype: str) -> str:
     return "object" if dtype.startswith("list") else dtype
 
 
-def append_rows(experiment_dir: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
+def append_rows(experiment_dir: str | Path | Location, rows: Sequence[dict[str, Any]]) -> Location:
     """Append rows to results.parquet atomically; columns typed by the schema, config/ columns as given."""
-    path = Path(experiment_dir) / RESULTS_FILE
+    location = _location(experiment_dir).join(RESULTS_FILE)
     frame = pd.concat([read_results(experiment_dir), pd.DataFrame(list(rows))], ignore_index=True)
     for column in COLUMNS:
         if column.dtype.startswith("list"):
@@ -69,7 +74,8 @@ def append_rows(experiment_dir: str | Path, rows: Sequence[dict[str, Any]]) -> P
             frame[column.name] = frame[column.name].astype(column.dtype)
     config_columns = sorted(c for c in frame.columns if c.startswith(CONFIG_PREFIX))
     frame = frame[[c.name for c in COLUMNS] + config_columns]
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    write_table_atomic(location, pa.Table.from_pandas(frame, preserve_index=False))
+    return location
 
 
 def _float(value: Any) -> float:
@@ -177,8 +183,8 @@ def trial_status(result: dict[str, Any]) -> str:
 class ResultsCallback(Callback):
     """Appends each ended trial's rows to results.parquet, in the driver, as trials end."""
 
-    def __init__(self, experiment_dir: str | Path, rows: RowContext) -> None:
-        self.experiment_dir = Path(experiment_dir)
+    def __init__(self, experiment_dir: str | Path | Location, rows: RowContext) -> None:
+        self.experiment_dir = _location(experiment_dir)
         self.rows = rows
         self.curves: dict[str, list[float]] = {}
         self.written: list[str] = []  # trial names, in the order their rows were written
@@ -218,7 +224,7 @@ class ResultsCallback(Callback):
         try:
             append_rows(self.experiment_dir, self.pending)
         except OSError as error:
-            self.warn(f"warning: {self.experiment_dir / RESULTS_FILE}: could not write "
+            self.warn(f"warning: {self.experiment_dir.join(RESULTS_FILE).uri}: could not write "
                       f"{len(self.pending)} row(s) ({error.strerror or error}); kept in memory, retried at the next write")
             return False
         self.pending = []

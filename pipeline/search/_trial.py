@@ -15,7 +15,6 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,6 +28,7 @@ from pipeline.search._points import resolve_point
 from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace
 from pipeline.specs._search import parse_isr_setting
+from pipeline.storage import Location, local_copy
 from pipeline.training import ScalingSpec, TrainConfig
 
 # Further keys of a trial's last result, read by the results writer.
@@ -46,7 +46,7 @@ class TrialContext:
     """Plain data every trial needs; shipped once to the trial actors with `tune.with_parameters`."""
 
     experiment: str
-    experiment_dir: str
+    experiment_dir: Location  # local directory or object-store prefix (pipeline.storage)
     space: SearchSpace
     num_classes: int
     train: dict[str, Any]  # train_config_to_dict of the spec's TrainConfig
@@ -189,14 +189,15 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         context.dataset,
         context.scaling,
         run_name=run_name(point.point_key),
-        storage_path=str(Path(context.experiment_dir) / RUNS_DIR),
+        storage_path=context.experiment_dir.join(RUNS_DIR),
         callbacks=[TuneReportCallback()],
         extra_metrics={**costs, **({PRETRAINED_KEY: inherited} if inherited else {})},
     )
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.
-    latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval)
+    with local_copy(result.checkpoint_location) as checkpoint_dir:
+        latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval)
     check_finite({**result.metrics, **costs, **latency}, (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS))
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(

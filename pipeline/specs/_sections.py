@@ -53,7 +53,25 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class StorageSpec:
-    path: str = "runs"  # experiments go to <path>/<name>; relative paths are taken from the working directory
+    path: str = "runs"  # experiments go to <path>/<name>: a directory (relative: from the working dir) or s3://bucket/prefix
+    endpoint: str | None = None  # http(s)://host:port of an S3-compatible server; None: AWS (or $AWS_ENDPOINT_URL)
+    region: str | None = None  # S3 region; None: $AWS_REGION, else the SDK's lookup
+    profile: str | None = None  # a profile of the AWS shared credentials file; None: $AWS_ACCESS_KEY_ID/... or the SDK chain
+    study: str | None = None  # an Optuna RDB URL (postgresql://...); None: the study lives in the experiment dir
+
+    def root(self) -> Any:
+        """The `pipeline.storage.Location` of `path`, the directory holding every experiment."""
+        from pipeline.storage import resolve_location
+
+        return resolve_location(self.path, self.endpoint, self.region, self.profile)
+
+    def location(self, name: str, path: str | None = None) -> Any:
+        """The `Location` of experiment `name` (`path`: the whole experiment directory or URI instead)."""
+        from pipeline.storage import resolve_location
+
+        if path is not None:
+            return resolve_location(path, self.endpoint, self.region, self.profile, field="experiment dir")
+        return self.root().join(name)
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,13 @@ def parse_storage(value: object, spec_path: Path) -> StorageSpec:
     path = "storage"
     spec = build_dataclass(StorageSpec, value, path)
     if not isinstance(spec.path, str) or not spec.path:
-        raise SpecError(f"{path}.path: expected a directory path, got {spec.path!r}")
+        raise SpecError(f"{path}.path: expected a directory path or s3://bucket/prefix, got {spec.path!r}")
+    for key in ("endpoint", "region", "profile", "study"):
+        if getattr(spec, key) is not None and not isinstance(getattr(spec, key), str):
+            raise SpecError(f"{path}.{key}: expected a string or null, got {getattr(spec, key)!r}")
+    if spec.study is not None and "://" not in spec.study:
+        raise SpecError(f"{path}.study: expected an Optuna RDB URL such as postgresql://user@host/db, got {spec.study!r}")
+    spec.root()  # scheme, bucket, endpoint and profile errors now, not when the run starts
     return spec
 
 

@@ -5,7 +5,7 @@
     model: {preset: segnext_t}            # or config: {...}; optional when a `search` section is given
     train: {epochs: 5, lr: 0.005, ...}    # TrainConfig
     scaling: {num_workers: 2}             # ScalingSpec
-    storage: {path: runs}                 # experiment dir = runs/demo_train
+    storage: {path: runs}                 # experiment dir = runs/demo_train; or s3://bucket/prefix (+ endpoint)
     ray: {address: null}
 
 Every error starts with the file and the key path, e.g.
@@ -41,12 +41,16 @@ class ExperimentSpec:
 
     @property
     def experiment_dir(self) -> Path:
-        """<storage.path>/<name>, absolute (relative storage paths start at the working directory)."""
-        return (Path(self.storage.path) / self.name).resolve()
+        """<storage.path>/<name>, absolute (relative storage paths start at the working directory); local only."""
+        return self.experiment_location().local_path
+
+    def experiment_location(self, override: str | Path | None = None) -> Any:
+        """Where the experiment lives (`pipeline.storage.Location`): <storage.path>/<name>, or `override`."""
+        return self.storage.location(self.name, None if override is None else str(override))
 
     def resolved_dataset(self) -> DatasetSpec:
-        """The dataset with a `synth` root filled in (<experiment dir>/data)."""
-        return self.dataset.with_root(self.experiment_dir)
+        """The dataset with a `synth` root filled in (<experiment dir>/data; a local cache for remote storage)."""
+        return self.dataset.with_root(self.experiment_location().scratch_dir())
 
 
 def parse_spec(data: object, spec_path: str | Path) -> ExperimentSpec:

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 
 from pipeline import metric_names as m
-from pipeline._atomic import atomic_write_text
 from pipeline.model_configs import ConfigError
+from pipeline.storage import Location, local_copy, resolve_location, write_text_atomic
 from pipeline.training._checkpoint import MODEL_FILE, TRAINING_FILE, load_file
 from pipeline.training._config import TrainConfig, train_config_from_dict, train_config_to_dict
 from pipeline.training._specs import (
@@ -45,10 +45,11 @@ CONTROLLER_FAILURE_LIMIT = 2
 class TrainResult:
     metrics: dict[str, float]  # the last epoch's report (EPOCH, TRAIN_LOSS, VAL_MIOU, ... + extra metrics)
     history: list[dict[str, float]]  # every epoch's report, in order
-    checkpoint_path: str | None  # the latest checkpoint directory (load with load_checkpoint_model)
-    run_dir: str  # <storage_path>/<run_name>
+    checkpoint_path: str | None  # the latest checkpoint directory or its URI (load a local copy: checkpoint_location)
+    run_dir: str  # <storage_path>/<run_name> (a URI on object storage)
     wall_time_s: float  # driver wall time of fit_model, Ray start-up of the workers included
     num_workers: int
+    checkpoint_location: Location | None = None  # the same checkpoint; `pipeline.storage.local_copy` reads it
 
 
 def _format_eta(seconds: float) -> str:
@@ -64,9 +65,8 @@ def progress_line(metrics: dict[str, float], epochs: int, eta_s: float) -> str:
     )
 
 
-def _write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / HISTORY_FILE, "".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
+def _write_history(run_dir: Location, history: list[dict[str, float]]) -> None:
+    write_text_atomic(run_dir.join(HISTORY_FILE), "".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
 
 
 def train_fn_per_worker(config: dict[str, Any]) -> None:
@@ -82,9 +82,9 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
     context = ray.train.get_context()
     rank = context.get_world_rank()
     trainer = Trainer(config["model_config"], train, dataset, ray.train.torch.get_device())
-    run_dir = Path(config["run_dir"])
+    run_dir: Location = config["run_dir"]
     checkpoint = ray.train.get_checkpoint()
-    start_epoch, history = resume(trainer, checkpoint, run_dir, rank == 0)
+    start_epoch, history = resume(trainer, checkpoint, run_dir.local_path if run_dir.is_local else None, rank == 0)
     epoch_seconds: list[float] = []
     for epoch in range(start_epoch, train.epochs):
         started = time.perf_counter()
@@ -112,11 +112,12 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
             raise RuntimeError(f"injected failure after epoch {epoch + 1} (TrainConfig.fail_after_epoch)")
 
 
-def resume(trainer: Any, checkpoint: Any, run_dir: Path, warn: bool) -> tuple[int, list[dict[str, float]]]:
+def resume(trainer: Any, checkpoint: Any, run_dir: Path | None, warn: bool) -> tuple[int, list[dict[str, float]]]:
     """Restore the newest readable checkpoint: Ray's latest first, then the run's others, newest first.
 
     An unreadable one (truncated by a kill, say) is named in a one-line warning and skipped; with
-    none readable the run starts over.
+    none readable the run starts over. `run_dir` is None for a run on object storage, where only
+    Ray's latest checkpoint is tried.
     """
     from pipeline.training._checkpoint import CheckpointError, checkpoint_dirs
 
@@ -129,7 +130,7 @@ def resume(trainer: Any, checkpoint: Any, run_dir: Path, warn: bool) -> tuple[in
             skipped.append(Path(checkpoint.path).name)
             if warn:
                 sys.stdout.write(f"warning: {error}; trying an earlier checkpoint\n")
-    for directory in checkpoint_dirs(run_dir):
+    for directory in checkpoint_dirs(run_dir) if run_dir is not None else []:
         if directory.name in skipped:
             continue
         try:
@@ -191,13 +192,16 @@ def fit_model(
     dataset: DatasetSpec | dict[str, Any],
     scaling: ScalingSpec,
     run_name: str,
-    storage_path: str,
+    storage_path: str | Path | Location,
     callbacks: list | None = None,
     extra_metrics: dict[str, float | str] | None = None,
 ) -> TrainResult:
     """Train on Ray Train; resumes from `<storage_path>/<run_name>`'s latest checkpoint if it has one.
 
-    A `synth` dataset without a root is generated into `<storage_path>/<run_name>/data` first.
+    `storage_path` is a local directory, an `s3://` URI or a `pipeline.storage.Location`; Ray Train
+    writes checkpoints there through the location's filesystem, so workers on any node reach it.
+    A `synth` dataset without a root is generated into `<run dir>/data` first (a local cache
+    folder when the run dir is remote).
     Needs a running Ray instance (or starts a local one, Ray's default).
     """
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
@@ -210,16 +214,17 @@ def fit_model(
         if not teacher.is_file():
             raise ConfigError(f"TrainConfig.distill.teacher_checkpoint: no model.pt in {train.distill.teacher_checkpoint}")
         load_file(teacher)  # a crafted or broken teacher is refused here, once, before any worker starts
-    storage = Path(storage_path).resolve()
-    run_dir = storage / run_name
-    repair_snapshot(run_dir)
-    spec = _as_dataset_spec(dataset).with_root(run_dir)
+    storage = storage_path if isinstance(storage_path, Location) else resolve_location(storage_path)
+    run_dir = storage.join(run_name)
+    if run_dir.is_local:
+        repair_snapshot(run_dir.local_path)
+    spec = _as_dataset_spec(dataset).with_root(run_dir.scratch_dir())
     prepare_dataset(spec)
     loop_config = {
         "model_config": model_config,
         "train": train_config_to_dict(train),
         "dataset": dataset_spec_to_dict(spec),
-        "run_dir": str(run_dir),
+        "run_dir": run_dir,
         "threads": scaling.cpus_per_worker,
         "extra_metrics": dict(extra_metrics or {}),
     }
@@ -234,7 +239,8 @@ def fit_model(
         ),
         run_config=RunConfig(
             name=run_name,
-            storage_path=str(storage),
+            storage_path=storage.path,
+            storage_filesystem=None if storage.is_local else storage.filesystem,
             failure_config=FailureConfig(max_failures=train.max_failures,
                                          controller_failure_limit=CONTROLLER_FAILURE_LIMIT),
             checkpoint_config=CheckpointConfig(num_to_keep=train.keep_checkpoints),
@@ -245,14 +251,17 @@ def fit_model(
     result = trainer.fit()
     wall = time.perf_counter() - started
     history: list[dict[str, float]] = []
-    checkpoint_path = None
+    checkpoint = None
     if result.checkpoint is not None:
-        checkpoint_path = result.checkpoint.path
-        state = load_file(Path(checkpoint_path) / TRAINING_FILE)
+        path = result.checkpoint.path
+        checkpoint = Location(storage.filesystem, path, path if storage.is_local else f"s3://{path}")
+        with local_copy(checkpoint) as directory:
+            state = load_file(directory / TRAINING_FILE)
         history = list(state["history"])
         _write_history(run_dir, history)  # authoritative copy, from the final checkpoint
     metrics = dict(history[-1]) if history else dict(result.metrics or {})
-    return TrainResult(metrics, history, checkpoint_path, str(run_dir), wall, scaling.num_workers)
+    return TrainResult(metrics, history, checkpoint.uri if checkpoint else None, run_dir.uri, wall,
+                       scaling.num_workers, checkpoint)
 
 
 def replace_train(train: TrainConfig, **changes: Any) -> TrainConfig:

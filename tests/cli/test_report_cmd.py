@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.cli import main
 from tests.reports.results_factory import demo_rows, frame, write_results
+from tests.s3_server import S3Server
 
 
 def test_one_experiment_writes_into_its_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +42,20 @@ def test_schema_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     frame(demo_rows()).drop(columns=["status"]).to_parquet(tmp_path / "exp" / "results.parquet")
     assert main(["report", str(tmp_path / "exp")]) == 2
     assert "missing column 'status'" in capsys.readouterr().err
+
+
+def test_report_reads_and_writes_an_s3_experiment(s3_env: S3Server, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.storage import copy_file, read_bytes, resolve_location, staged
+
+    local = write_results(tmp_path / "exp", demo_rows())
+    remote = resolve_location(f"s3://{s3_env.bucket}/reports/exp")
+    copy_file(local / "results.parquet", remote.join("results.parquet"))
+    assert main(["report", remote.uri]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {remote.uri}/pareto.parquet" in out and f"wrote {remote.uri}/report.html" in out
+    assert read_bytes(remote.join("report.html")).startswith(b"<!DOCTYPE html>")
+    with staged(remote, inputs=["pareto.parquet"], outputs=[]) as copy:
+        assert pd.read_parquet(copy / "pareto.parquet")["on_front/miou_gmacs"].sum() == 4
+    assert main(["report", f"s3://{s3_env.bucket}/reports/missing"]) == 2
+    assert "no such results file" in capsys.readouterr().err

@@ -51,12 +51,13 @@ def test_submit_status_logs_go_through_the_client(capsys: pytest.CaptureFixture[
         clients.append(FakeClient(address))
         return clients[-1]
 
-    args = build_parser().parse_args(["submit", "jobs/demo.yaml", "--address", "http://head:8265"])
+    args = build_parser().parse_args(["submit", "jobs/demo.yaml", "--address", "http://head:8265",
+                                      "--storage", "s3://bucket/runs"])
     assert submit_cmd.run(args, client_factory=factory) == 0
     job_id = capsys.readouterr().out.strip()
     assert job_id.startswith("segnas-demo-") and clients[0].address == "http://head:8265"
     (name, kwargs), = clients[0].calls
-    assert kwargs["entrypoint"] == "segnas search jobs/demo.yaml"  # type: ignore[index]
+    assert kwargs["entrypoint"] == "segnas search jobs/demo.yaml --experiment-dir s3://bucket/runs/demo"  # type: ignore[index]
     status = build_parser().parse_args(["status", job_id, "--address", "http://head:8265"])
     assert submit_cmd.STATUS.run(status, client_factory=factory) == 0
     logs = build_parser().parse_args(["logs", job_id, "--address", "http://head:8265"])

@@ -12,6 +12,7 @@ from pipeline import metric_names as m
 from pipeline.search import CostGate, TrialContext, load_search_space, search_trial_fn
 from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.specs._search import BudgetSpec, LatencySpec
+from pipeline.storage import resolve_location
 from pipeline.training import ScalingSpec, TrainConfig, train_config_to_dict
 
 TINY_SPACE = Path(__file__).resolve().parent / "tiny_space.yaml"
@@ -21,7 +22,7 @@ SMALL = dict(BIG, **{"eft.widths[3]": 64})
 
 def context(tmp_path: Path, budget: BudgetSpec) -> TrialContext:
     gate = CostGate((64, 64), budget, LatencySpec(repeats=2, warmup=1))
-    return TrialContext("t", str(tmp_path), load_search_space(TINY_SPACE), 10, train_config_to_dict(TrainConfig(epochs=1)),
+    return TrialContext("t", resolve_location(tmp_path), load_search_space(TINY_SPACE), 10, train_config_to_dict(TrainConfig(epochs=1)),
                         {}, ScalingSpec(num_workers=1), gate, (), 1)
 
 

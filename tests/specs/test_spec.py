@@ -144,3 +144,25 @@ def test_model_pretrained_is_validated_when_the_spec_loads(tmp_path: Path) -> No
         full = parse_spec(_with("model.pretrained", {"path": str(good)}), "jobs/x.yaml").model
         full.train_with_weights(TrainConfig(), full.model_config_dict(10))
     assert full.train_with_weights(TrainConfig(), full.model_config_dict(150)).pretrained == full.pretrained
+def test_storage_on_s3_names_its_experiment_by_uri(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SEGNAS_CACHE_DIR", str(tmp_path))
+    data = _with("storage", {"path": "s3://bucket/team/runs", "endpoint": "http://127.0.0.1:8333"})
+    spec = parse_spec(data, "jobs/x.yaml")
+    assert spec.experiment_location().uri == "s3://bucket/team/runs/t"
+    assert spec.resolved_dataset().root.startswith(str(tmp_path))  # generated data stays on local disk
+    assert spec.experiment_location("s3://other/exp").uri == "s3://other/exp"
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ({"path": "gs://bucket/runs"}, "jobs/x.yaml: storage.path: unsupported scheme 'gs'"),
+        ({"path": "s3://bucket/runs", "endpoint": "localhost:8333"}, "jobs/x.yaml: storage.endpoint: expected http"),
+        ({"path": "runs", "study": "study.db"}, "jobs/x.yaml: storage.study: expected an Optuna RDB URL"),
+        ({"path": "runs", "region": 3}, "jobs/x.yaml: storage.region: expected a string or null, got 3"),
+    ],
+)
+def test_bad_storage_settings_name_file_and_field(storage: dict, message: str) -> None:
+    with pytest.raises(SpecError) as error:
+        parse_spec(_with("storage", storage), "jobs/x.yaml")
+    assert str(error.value).startswith(message), str(error.value)

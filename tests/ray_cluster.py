@@ -1,0 +1,162 @@
+"""A real multi-node Ray cluster on one host for the tests: a head and two worker nodes, each a
+`ray start --block` process with its own raylet, ports and custom resource.
+
+Every service of every node gets a free port of its own, the cluster keeps its files in a
+throw-away temp dir of its own, token authentication is on (as `ray start` sets it up in Ray 2.60; the
+token is generated here and handed to clients through `environment()`), and each node is stopped
+by the PID of its `ray start` process, which takes its raylet and workers down with it. No other
+Ray instance on the host is touched. Nodes start one after another: Ray gives a raylet 30 s to
+register, which two nodes starting at once on a loaded 2-core machine can miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+NODE_START_TIMEOUT_S = 90.0
+WORKER_PORTS = 40  # ports for a node's worker processes (actors, tasks), one each
+WORKER_NODES = ("node_a", "node_b")  # each also carries a custom resource of its name
+# The head has no CPU: training workers can only land on the worker nodes, one core each, so where they
+# run is decided by the test, not by chance (trial drivers reserve no CPU: search.trial_cpus 0).
+NODE_CPUS = {"head": 0, "node_a": 1, "node_b": 1}
+
+
+@dataclass
+class RayCluster:
+    gcs_address: str  # 127.0.0.1:<port>
+    dashboard_url: str  # http://127.0.0.1:<port>
+    token: str
+    temp_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # node name → its `ray start --block`
+    node_ids: dict[str, str] = field(default_factory=dict)  # node name → Ray node id
+    start_seconds: float = 0.0
+
+    def environment(self) -> dict[str, str]:
+        """Environment of a client process (driver, `segnas submit`) of this cluster and no other."""
+        return {**os.environ, "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (all held open while they are picked, so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _node_ports(ports: Iterator[int]) -> list[str]:
+    services = ("node-manager-port", "object-manager-port", "runtime-env-agent-port", "dashboard-agent-grpc-port",
+                "dashboard-agent-listen-port", "metrics-export-port")
+    workers = ",".join(str(next(ports)) for _ in range(WORKER_PORTS))
+    return [*(f"--{service}={next(ports)}" for service in services), f"--worker-port-list={workers}"]
+
+
+def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path) -> subprocess.Popen:
+    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={NODE_CPUS[name]}", f"--resources={json.dumps({name: 1})}",
+              "--object-store-memory=80000000", "--disable-usage-stats", "--block"]
+    ray = str(Path(sys.executable).with_name("ray"))
+    process = subprocess.Popen([ray, "start", *args, *common, *_node_ports(ports)], env=env, stdout=open(log, "wb"),
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + NODE_START_TIMEOUT_S
+    while b"Ray runtime started" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"Ray node {name} did not start; log tail:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+    return process
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    """SIGTERM to all at once (`ray start --block` then stops its raylet and workers), SIGKILL after 30 s."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+_NODE_IDS = """
+import json, ray
+ray.init(address="auto", logging_level="ERROR", log_to_driver=False)
+print(json.dumps({n["NodeID"]: sorted(n["Resources"]) for n in ray.nodes() if n["Alive"]}))
+"""
+
+
+def start_cluster(temp_dir: Path) -> RayCluster:
+    started = time.monotonic()
+    token = secrets.token_hex(32)
+    # Every port of every node picked at once: ports picked one by one may repeat, and Ray refuses
+    # a node whose services share one.
+    ports = iter(free_ports(3 + (1 + len(WORKER_NODES)) * (6 + WORKER_PORTS)))
+    gcs, dashboard = next(ports), next(ports)
+    cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
+    # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "PATH": path}
+    env.pop("RAY_ADDRESS", None)
+    try:
+        cluster.processes["head"] = _start_node(
+            "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
+                     f"--ray-client-server-port={next(ports)}", f"--temp-dir={temp_dir / 'ray'}"],
+            ports, env, temp_dir / "head.log")
+        for name in WORKER_NODES:
+            # A temp dir per node, as on separate machines: nodes sharing one would also share the
+            # unpacked job packages, which one node's runtime-env agent may delete under another.
+            cluster.processes[name] = _start_node(
+                name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}"], ports, env,
+                temp_dir / f"{name}.log")
+        out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+        for node_id, resources in json.loads(out.strip().splitlines()[-1]).items():
+            cluster.node_ids.update({name: node_id for name in ("head", *WORKER_NODES) if name in resources})
+        assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), out
+    except BaseException:
+        _stop(*cluster.processes.values())
+        raise
+    cluster.start_seconds = time.monotonic() - started
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    temp_dir = Path(tempfile.mkdtemp(prefix="segnas-cluster-", dir="/tmp"))  # Ray's socket paths must stay short
+    cluster = start_cluster(temp_dir)
+    try:
+        yield cluster
+    finally:
+        _stop(*cluster.processes.values())
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Cluster tests run last, so the cluster is up only after every test of the local Ray instance.
+
+    Ray helpers that find "the" instance by scanning processes (issue: several instances on one host)
+    would otherwise also see this cluster while the local-instance tests run.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)

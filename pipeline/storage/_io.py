@@ -20,27 +20,25 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from pipeline._atomic import atomic_write
 from pipeline.storage._location import Location
-
-TMP_PREFIX = "."  # temporary files of local atomic writes: .<name>.<pid>.tmp beside the target
 
 
 def write_bytes_atomic(location: Location, data: bytes) -> None:
     if location.is_local:
         target = location.local_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{TMP_PREFIX}{target.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(target, lambda tmp: _write_synced(tmp, data))
         return
     with location.filesystem.open_output_stream(location.path) as stream:
         stream.write(data)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def write_text_atomic(location: Location, text: str) -> None:

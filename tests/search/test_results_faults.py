@@ -56,11 +56,10 @@ def test_a_failed_row_write_keeps_the_rows_and_retries(tmp_path: Path, monkeypat
 
 
 def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full_disk(self: pd.DataFrame, path: Path, **kwargs: object) -> None:
-        Path(path).write_bytes(b"half a file")
+    def full_disk(fd: int) -> None:  # the bytes are in the temporary file; the disk fills on fsync
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    monkeypatch.setattr("pipeline.storage._io.os.fsync", full_disk)
     with pytest.raises(OSError):
         append_rows(tmp_path, [])
     assert list(tmp_path.iterdir()) == []

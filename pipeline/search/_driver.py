@@ -4,19 +4,18 @@ Resume works by replay, not by `Tuner.restore`: the experiment directory keeps t
 (`study.db`, every told trial) and the result rows (`results.parquet`, every ended trial). A new
 run of the same spec
   1. counts the trial rows already written and runs a fresh Tuner for the missing ones only;
-  2. seeds the searcher's duplicate table with the finished rows, so a point asked again is told
-     its stored values and never retrained;
+  2. seeds the searcher's tables of known points with the rows (finished and infeasible with their
+     values, stopped without), so no known point is retrained or told to Optuna again;
   3. marks study trials left RUNNING by the interruption as FAIL and enqueues their parameters, so
      the interrupted point is asked first; its Ray Train run is named by the point key, so
      `fit_model` resumes it from its latest checkpoint.
 This keeps resume independent of Tune's experiment-state pickles (searcher, scheduler and
-callbacks are rebuilt from the spec each time).
+callbacks are rebuilt from the spec each time; the scheduler's rung records from `scheduler.json`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import shutil
 import subprocess
@@ -27,19 +26,16 @@ from typing import Any
 
 import optuna
 
-from pipeline import metric_names as m
 from pipeline.model_configs import ConfigError
-from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED, STATUS_INFEASIBLE
+from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE
 from pipeline.search._cost import CostGate
-from pipeline.search._points import point_key_of
 from pipeline.search._results import ResultsCallback, RowContext, read_results
-from pipeline.search._scheduler import build_scheduler
+from pipeline.search._scheduler import SCHEDULER_STATE_FILE, PointKeyOf, build_scheduler
 from pipeline.search._searcher import (
-    CONSTRAINT_KEY,
     TRIAL_NUMBER_KEY,
     SegnasOptunaSearch,
     build_sampler,
-    evaluated_values,
+    known_points_from_rows,
 )
 from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
 from pipeline.specs._search import SearchSpec
@@ -95,21 +91,6 @@ def _library_versions() -> dict[str, str]:
     return {"torch": torch.__version__, "ray": ray.__version__, "optuna": optuna.__version__}
 
 
-def evaluated_from_rows(rows: Any, search: SearchSpec) -> dict[str, dict[str, float]]:
-    """Point key → what Optuna was told, for every trial row that is not failed (failed ones may be retried)."""
-    evaluated = {}
-    for row in rows[rows["kind"] == KIND_TRIAL].to_dict("records"):
-        if row["status"] == STATUS_FAILED or not row["arch_id"]:
-            continue
-        result = {metric: row[metric] for metric, _ in search.objectives}
-        if row["status"] == STATUS_INFEASIBLE:
-            result[m.VAL_MIOU] = 0.0
-            costs = {c: row[c] for c in (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS) if not math.isnan(float(row[c]))}
-            result[CONSTRAINT_KEY] = sum(search.budget.violations(costs).values())
-        evaluated[point_key_of(row["arch_id"], json.loads(row["hparams"]))] = evaluated_values(result, search.objectives)
-    return evaluated
-
-
 def _requeue_interrupted(storage: optuna.storages.BaseStorage, study_name: str) -> int:
     """Trials a previous run left RUNNING: mark them failed and ask their points again first."""
     try:
@@ -151,6 +132,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         if not ray.is_initialized():
             ray.init(address=address or spec.ray.address)
         _requeue_interrupted(storage, spec.name)
+        evaluated, stopped = known_points_from_rows(rows, search)
         searcher = SegnasOptunaSearch(
             space=search.space,
             num_classes=num_classes,
@@ -158,7 +140,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
             sampler=build_sampler(search),
             storage=storage,
             study_name=spec.name,
-            evaluated=evaluated_from_rows(rows, search),
+            evaluated=evaluated,
+            stopped=stopped,
         )
         gate = CostGate(search.input_size, search.budget, search.latency)
         context = TrialContext(
@@ -187,7 +170,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
             tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
             tune_config=tune.TuneConfig(
                 search_alg=searcher,
-                scheduler=build_scheduler(search, spec.train.epochs),
+                scheduler=build_scheduler(search, spec.train.epochs, exp_dir / SCHEDULER_STATE_FILE,
+                                          PointKeyOf(search.space, num_classes)),
                 num_samples=remaining,
                 max_concurrent_trials=concurrency,
                 trial_name_creator=_trial_name,

@@ -72,10 +72,13 @@ def _isr_applies(isr_stages: dict[str, int], encoder: tuple[int, ...] | None, de
 
 
 def evaluate_finished(
-    checkpoint_path: str, context: TrialContext, eval_config: Any
+    checkpoint_path: str, context: TrialContext, eval_config: Any, precision: str
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Latency of the trained model, and one row per applicable ISR setting (factors, mIoU, pixel
     accuracy, GMACs, params, latency).
+
+    ISR rows are evaluated in the training precision (`precision`), the one the parent's mIoU was
+    measured in, so a front compares an ISR variant with its parent under the same arithmetic.
 
     The model and its ISR variants are timed interleaved, so a change of load while they are timed
     (other trials training on a shared machine) cannot favour one of them.
@@ -92,7 +95,7 @@ def evaluate_finished(
     rows = []
     for encoder, decoder in settings:
         _set_isr(model, training_setting, {"encoder": encoder, "decoder": decoder})
-        metrics = evaluate(model, dataset, eval_config, device=context.gate.latency.device)
+        metrics = evaluate(model, dataset, eval_config, device=context.gate.latency.device, precision=precision)
         rows.append(
             {
                 "isr_encoder": format_isr(encoder, None).rstrip("/"),
@@ -163,7 +166,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.
-    latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval)
+    latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval, train.precision)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
         {

@@ -13,7 +13,9 @@ study in `<experiment dir>/study.db`) with these rules:
   (constrained domination via `Trial.set_constraint`); the random sampler ignores constraints.
 - **One study trial per trained point.** Each proposal is first drawn in a scratch copy of the
   study (in memory, same sampler). A proposal of a known point — finished, infeasible, stopped or
-  being trained — is told there (its stored values, PRUNED, or left running) and another is drawn;
+  being trained — is answered there and another is drawn: NSGA-II and random reject it (FAIL, so
+  a rejected draw never counts towards a generation); TPE and GP, which would propose it again,
+  are told there its stored values (PRUNED for a stopped point; a point in flight stays RUNNING);
   the first new point is enqueued in the real study and asked there, with the sampler's own trial
   attributes (NSGA-II's generation) copied over. So the real study holds exactly one trial per
   point handed to Tune, plus at most one per trial a previous run left running (re-asked on
@@ -50,6 +52,9 @@ CONSTRAINT_KEY = "search/constraint"  # > 0: by how much (relative) the point ex
 
 CONSTRAINT_NAME = "budget"  # Optuna constraint key: <= 0 feasible
 FULL_FIDELITY = (STATUS_FINISHED, STATUS_INFEASIBLE)  # outcomes the sampler is told as values
+# Samplers whose next draw differs anyway (fresh crossover, mutation, uniform draw): a known point
+# they propose is rejected. TPE and GP would propose it again unless told what it scored.
+REDRAWING_SAMPLERS = (optuna.samplers.NSGAIISampler, optuna.samplers.RandomSampler)
 
 
 def evaluated_values(result: dict[str, Any], objectives: tuple[tuple[str, str], ...]) -> dict[str, float]:
@@ -182,6 +187,14 @@ class SegnasOptunaSearch(OptunaSearch):
         storage) are not copied: the scratch sampler selects parents from the current population.
         """
         real = self._ot_study
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # scratch studies and their tells are not news
+        try:
+            return self._draw_in_scratch(real)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+    def _draw_in_scratch(self, real: optuna.Study) -> tuple[dict[str, Any], dict[str, Any]] | None:
         scratch = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=self._sampler_ref,
                                       directions=real.directions)
         scratch.add_trials([t for t in real.get_trials(deepcopy=False) if t.state != TrialState.WAITING])
@@ -197,7 +210,9 @@ class SegnasOptunaSearch(OptunaSearch):
                 attrs = scratch._storage.get_trial_system_attrs(trial._trial_id)
                 return params, {k: v for k, v in attrs.items() if k != "fixed_params"}
             self.duplicates += 1
-            if key in self._evaluated:
+            if isinstance(self._sampler_ref, REDRAWING_SAMPLERS):
+                scratch.tell(trial, state=TrialState.FAIL)  # rejected: the sampler draws again
+            elif key in self._evaluated:
                 values = self._evaluated[key]
                 trial.set_constraint(CONSTRAINT_NAME, values[CONSTRAINT_KEY])
                 scratch.tell(trial, [values[metric] for metric, _ in self._objectives])

@@ -37,7 +37,7 @@ from pipeline.search._searcher import (
     build_sampler,
     known_points_from_rows,
 )
-from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
+from pipeline.search._trial import TrialContext, search_trial_fn, trial_name, trial_resources
 from pipeline.specs._search import SearchSpec
 from reports import write_report
 
@@ -156,11 +156,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
             isr=search.isr,
             driver_threads=max(1, math.ceil(search.trial_cpus)),
         )
-        # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
-        # (Ray rejects an all-zero request) without taking a core from the training workers.
-        resources = {"cpu": search.trial_cpus, "memory": DRIVER_MEMORY_BYTES}
-        if search.latency.device == "cuda":
-            resources["gpu"] = 1  # the trial driver times its model on a GPU of its own
+        resources = trial_resources(spec.scaling, search.trial_cpus, DRIVER_MEMORY_BYTES, search.latency.device == "cuda")
         concurrency = trials_per_cluster(ray.cluster_resources(), spec.scaling, search.trial_cpus, search.max_concurrent)
         row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                                  spec.scaling.num_workers, _code_version(), _library_versions())

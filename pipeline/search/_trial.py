@@ -1,6 +1,7 @@
-"""The per-trial function Ray Tune runs: decode the point, gate its cost, train it through
-`pipeline.training.fit_model` (a `TorchTrainer` reporting to Tune every epoch), then time it and
-evaluate it under the spec's ISR settings.
+"""The per-trial function Ray Tune runs: decode the point, gate its cost, train it, then time it and
+evaluate it under the spec's ISR settings. A single-worker point trains inside the trial process
+(`pipeline.training.fit_in_process`, reporting to Tune every epoch); a multi-worker one through
+`pipeline.training.fit_model` (a `TorchTrainer` whose reports reach Tune by `TuneReportCallback`).
 
 Everything the results row needs travels in the trial's last result (a JSON string for the ISR
 rows), so the driver writes rows from Tune's own bookkeeping and a stopped trial — killed by the
@@ -52,6 +53,27 @@ class TrialContext:
     gate: CostGate
     isr: tuple[str, ...]
     driver_threads: int  # torch threads of the trial driver (latency, ISR evaluation)
+
+
+def in_process(scaling: ScalingSpec) -> bool:
+    """Single-worker trials train inside their Tune trial process: no Ray Train run to start per trial."""
+    return scaling.num_workers == 1
+
+
+def trial_resources(scaling: ScalingSpec, driver_cpus: float, driver_memory: int, latency_gpu: bool) -> dict[str, float]:
+    """What one trial's Tune actor reserves: its driver's share, plus the worker's when it trains in-process.
+
+    The memory share makes the bundle non-empty (Ray rejects an all-zero request) when the driver
+    needs no core of its own.
+    """
+    resources: dict[str, float] = {"cpu": driver_cpus, "memory": driver_memory}
+    if in_process(scaling):
+        resources["cpu"] += scaling.cpus_per_worker
+        if scaling.use_gpu:
+            resources["gpu"] = scaling.gpus_per_worker
+    if latency_gpu:
+        resources["gpu"] = max(resources.get("gpu", 0.0), 1.0)  # the trial driver times its model on a GPU
+    return resources
 
 
 def trial_name(number: int) -> str:
@@ -129,7 +151,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     import ray.tune
     from ray.tune.integration.ray_train import TuneReportCallback
 
-    from pipeline.training import fit_model, replace_train, train_config_from_dict
+    from pipeline.training import fit_in_process, fit_model, replace_train, train_config_from_dict
 
     started = time.time()
     torch.set_num_threads(context.driver_threads)
@@ -153,16 +175,17 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         )
         return
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
-    result = fit_model(
-        point.model_config,
-        train,
-        context.dataset,
-        context.scaling,
-        run_name=run_name(point.point_key),
-        storage_path=str(Path(context.experiment_dir) / RUNS_DIR),
-        callbacks=[TuneReportCallback()],
-        extra_metrics=costs,
-    )
+    storage = str(Path(context.experiment_dir) / RUNS_DIR)
+    if in_process(context.scaling):
+        result = fit_in_process(point.model_config, train, context.dataset, run_name(point.point_key), storage,
+                                report=ray.tune.report, extra_metrics=costs,
+                                device="cuda" if context.scaling.use_gpu else "cpu",
+                                threads=context.scaling.cpus_per_worker)
+        torch.set_num_threads(context.driver_threads)
+    else:
+        result = fit_model(point.model_config, train, context.dataset, context.scaling,
+                           run_name=run_name(point.point_key), storage_path=storage,
+                           callbacks=[TuneReportCallback()], extra_metrics=costs)
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.

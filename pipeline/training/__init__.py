@@ -1,7 +1,7 @@
 """Training on Ray Train: configs, loading, losses, schedule, metrics, evaluation and `fit_model`.
 
 Pure-torch parts (`Trainer`, losses, metrics, `evaluate`) run without Ray; `fit_model` wraps them
-in a `TorchTrainer`. Imports models and data; nothing here imports search or the CLI.
+in a `TorchTrainer`, `fit_in_process` runs them in the calling process (single-worker trials). Imports models and data; nothing here imports search or the CLI.
 """
 
 from pipeline.training._checkpoint import load_checkpoint_model
@@ -19,6 +19,7 @@ from pipeline.training._config import (
 )
 from pipeline.training._evaluate import evaluate, slide_inference
 from pipeline.training._heads import FCNHead, TrainingModule
+from pipeline.training._in_process import fit_in_process, latest_checkpoint
 from pipeline.training._loading import TrainLoader, shard_indices
 from pipeline.training._loop import Trainer
 from pipeline.training._losses import channel_wise_divergence, ohem_mask, segmentation_loss
@@ -65,7 +66,9 @@ __all__ = [
     "dataset_spec_from_dict",
     "dataset_spec_to_dict",
     "evaluate",
+    "fit_in_process",
     "fit_model",
+    "latest_checkpoint",
     "load_checkpoint_model",
     "lr_factor",
     "metrics_from_confusion",

@@ -170,6 +170,7 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
                                           PointKeyOf(search.space, num_classes)),
                 num_samples=remaining,
                 max_concurrent_trials=concurrency,
+                reuse_actors=True,  # a new trial actor would pay Python, torch and model imports again (seconds)
                 trial_name_creator=_trial_name,
                 trial_dirname_creator=_trial_name,
             ),

@@ -51,7 +51,7 @@ class PointKeyOf:
         params = {k: v for k, v in trial.config.items() if k != TRIAL_NUMBER_KEY}
         try:
             return resolve_point(self.space, params, self.num_classes).point_key
-        except ConfigError:
+        except (ConfigError, KeyError):  # not a point of the space: the trial fails with the error in its row
             return str(trial.trial_id)
 
 

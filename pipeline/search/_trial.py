@@ -34,6 +34,8 @@ from pipeline.training import ScalingSpec
 ISR_KEY = "search/isr_rows"  # JSON list of {isr_encoder, isr_decoder, metrics...}
 CURVE_KEY = "search/learning_curve"  # JSON list of val mIoU per evaluated epoch
 WALL_KEY = "search/wall_time_s"
+EVALUATION_KEY = "search/evaluation_s"  # seconds of the post-training latency and ISR evaluation
+GATE_KEY = "search/gate_s"  # seconds of the cost gate (parameter and MAC counts, latency) before training
 DEVICE_KEY = "search/device"
 ERROR_KEY = "search/error"
 RUNS_DIR = "runs"  # <experiment dir>/runs/<run name>: the Ray Train run of each trained point
@@ -157,7 +159,9 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     torch.set_num_threads(context.driver_threads)
     params = {k: v for k, v in config.items() if k != TRIAL_NUMBER_KEY}
     point = resolve_point(context.space, params, context.num_classes)
+    gate_started = time.time()
     costs, violations = context.gate.measure(point.model_config)
+    gate_s = time.time() - gate_started
     device = format_fingerprint(collect_fingerprint(context.gate.latency.device))
     if violations:
         over = ", ".join(f"{metric} {costs[metric]:.4g} is {100 * v:.0f}% over budget" for metric, v in violations.items())
@@ -189,6 +193,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.
+    evaluation_started = time.time()
     latency, isr_rows = evaluate_finished(result.checkpoint_path, context, train.eval, train.precision)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
@@ -200,6 +205,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
             CONSTRAINT_KEY: 0.0,
             ISR_KEY: json.dumps(isr_rows),
             CURVE_KEY: json.dumps(curve),
+            EVALUATION_KEY: time.time() - evaluation_started,
+            GATE_KEY: gate_s,
             WALL_KEY: time.time() - started,
             DEVICE_KEY: device,
         }

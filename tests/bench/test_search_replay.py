@@ -65,7 +65,8 @@ def test_a_replay_trains_within_its_budget_and_its_front_only_grows(table: tuple
 
 
 def test_the_benchmark_writes_its_table_json_and_plot(table: tuple[Path, Path], tmp_path: Path) -> None:
-    found = search_quality.replay_main(table[0], seeds=2, out_dir=tmp_path / "out", space=table[1])
+    found = search_quality.replay_main(table[0], seeds=2, out_dir=tmp_path / "out", space=table[1],
+                                       samplers=search_quality.SAMPLERS)
     written = json.loads((tmp_path / "out" / "search_quality.json").read_text())
     assert set(written["methods"]) == {f"{a} + {b}" for a in search_quality.SAMPLERS for b in search_quality.SCHEDULERS}
     assert written["findings"] == pytest.approx(found, nan_ok=True)

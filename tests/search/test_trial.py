@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import torch
+
 from pipeline import metric_names as m
 from pipeline.data import TransformConfig
 from pipeline.data.synth import SynthConfig
@@ -36,10 +38,20 @@ def test_a_setting_that_leaves_a_part_out_restores_that_part() -> None:
 
 def test_isr_rows_are_evaluated_in_the_training_precision(tmp_path: Path) -> None:
     """bf16 training: each ISR row's mIoU is what `evaluate` gives that variant in bf16, as its parent's was."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same reduction order in both evaluations
+    try:
+        _check_isr_precision(tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_isr_precision(tmp_path: Path) -> None:
     dataset = DatasetSpec("synth", synth=SynthConfig(num_train=2, num_val=4, size=(32, 32), num_classes=8),
                           transform=TransformConfig(crop_size=(32, 32), ratio_range=(1.0, 1.0))).with_root(tmp_path)
     prepare_dataset(dataset)
     config = dataclasses.replace(TINY, num_classes=8)
+    torch.manual_seed(0)  # initial weights on which bf16 and fp32 disagree (checked at the end)
     model = build_model(config)
     (tmp_path / "ckpt").mkdir()
     save_model_file(tmp_path / "ckpt", model, model_config_to_dict(config))

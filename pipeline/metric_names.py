@@ -24,6 +24,7 @@ TRAIN_LOSS = "train/loss"
 # Progress.
 EPOCH = "epoch"  # epochs completed, counted from 1
 TRAIN_IMAGES_PER_S = "train/images_per_s"  # training throughput over all workers
+TRAIN_EPOCH_S = "train/epoch_s"  # wall seconds of one epoch's training and validation (rank 0)
 
 COST_METRICS: tuple[str, ...] = (
     COST_PARAMS,
@@ -43,6 +44,7 @@ __all__ = [
     "COST_METRICS",
     "COST_PARAMS",
     "EPOCH",
+    "TRAIN_EPOCH_S",
     "TRAIN_IMAGES_PER_S",
     "TRAIN_LOSS",
     "VAL_LOSS",

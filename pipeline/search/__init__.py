@@ -1,8 +1,8 @@
 """Architecture and hyperparameter search on Ray Tune with Optuna.
 
 Search spaces (`search_spaces/*.yaml`) decode into model configs; `run_search` runs a job spec's
-search: Optuna's multi-objective sampler behind Ray Tune, a cost gate before training, a
-Pareto-keeping successive-halving scheduler, ISR and latency evaluation of finished trials, rows in
+search: Optuna's multi-objective sampler behind Ray Tune (told full-fidelity results only), a cost gate
+before training, a Pareto-keeping successive-halving scheduler whose rung records persist, ISR and latency evaluation of finished trials, rows in
 `<experiment dir>/results.parquet`. Space handling and the Pareto rule import no torch and no
 Ray; the Ray-side names are imported on first use, so `pipeline.specs` can validate spaces cheaply.
 """
@@ -38,9 +38,12 @@ _LAZY = {
     "rank_rung": "pipeline.search._pareto",
     "CostGate": "pipeline.search._cost",
     "MOHalvingScheduler": "pipeline.search._scheduler",
+    "PointKeyOf": "pipeline.search._scheduler",
+    "RungASHA": "pipeline.search._scheduler",
     "build_scheduler": "pipeline.search._scheduler",
     "SegnasOptunaSearch": "pipeline.search._searcher",
     "build_sampler": "pipeline.search._searcher",
+    "known_points_from_rows": "pipeline.search._searcher",
     "ResultsCallback": "pipeline.search._results",
     "append_rows": "pipeline.search._results",
     "read_results": "pipeline.search._results",

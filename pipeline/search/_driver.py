@@ -5,20 +5,19 @@ object storage (`pipeline.storage`) — keeps the Optuna study (`study.db`, or `
 object storage: `_study.py`) and the result rows (`results.parquet`, every ended trial), so a
 driver on any machine can resume from the storage alone. A new run of the same spec
   1. counts the trial rows already written and runs a fresh Tuner for the missing ones only;
-  2. seeds the searcher's duplicate table with the finished rows, so a point asked again is told
-     its stored values and never retrained;
+  2. seeds the searcher's tables of known points with the rows (finished and infeasible with their
+     values, stopped without), so no known point is retrained or told to Optuna again;
   3. marks study trials left RUNNING by the interruption as FAIL and enqueues their parameters, so
      the interrupted point is asked first; its Ray Train run is named by the point key, so
      `fit_model` resumes it from its latest checkpoint.
 This keeps resume independent of Tune's experiment-state pickles (searcher, scheduler and
-callbacks are rebuilt from the spec each time).
+callbacks are rebuilt from the spec each time; the scheduler's rung records from `scheduler.json`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -32,24 +31,21 @@ from typing import Any, TextIO
 
 import optuna
 
-from pipeline import metric_names as m
 from pipeline._atomic import remove_stale_temporaries
 from pipeline.model_configs import ConfigError
-from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED, STATUS_INFEASIBLE
+from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED
 from pipeline.search._cost import CostGate
 from pipeline.search._monitor import SearchMonitor, SearchStopper
-from pipeline.search._points import point_key_of
 from pipeline.search._results import ResultsCallback, RowContext, read_results
-from pipeline.search._scheduler import build_scheduler
+from pipeline.search._scheduler import SCHEDULER_STATE_FILE, PointKeyOf, build_scheduler
 from pipeline.search._searcher import (
-    CONSTRAINT_KEY,
     TRIAL_NUMBER_KEY,
     SegnasOptunaSearch,
     build_sampler,
-    evaluated_values,
+    known_points_from_rows,
 )
 from pipeline.search._study import open_study_storage
-from pipeline.search._trial import TrialContext, search_trial_fn, trial_name
+from pipeline.search._trial import RUNS_DIR, TrialContext, search_trial_fn, trial_name, trial_resources
 from pipeline.specs._search import SearchSpec
 from pipeline.storage import Location, copy_file, staged
 from reports import PARETO_FILE, REPORT_FILE, write_report
@@ -113,21 +109,6 @@ def _library_versions() -> dict[str, str]:
     import torch
 
     return {"torch": torch.__version__, "ray": ray.__version__, "optuna": optuna.__version__}
-
-
-def evaluated_from_rows(rows: Any, search: SearchSpec) -> dict[str, dict[str, float]]:
-    """Point key → what Optuna was told, for every trial row that is not failed (failed ones may be retried)."""
-    evaluated = {}
-    for row in rows[rows["kind"] == KIND_TRIAL].to_dict("records"):
-        if row["status"] == STATUS_FAILED or not row["arch_id"]:
-            continue
-        result = {metric: row[metric] for metric, _ in search.objectives}
-        if row["status"] == STATUS_INFEASIBLE:
-            result[m.VAL_MIOU] = 0.0
-            costs = {c: row[c] for c in (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS) if not math.isnan(float(row[c]))}
-            result[CONSTRAINT_KEY] = sum(search.budget.violations(costs).values())
-        evaluated[point_key_of(row["arch_id"], json.loads(row["hparams"]))] = evaluated_values(result, search.objectives)
-    return evaluated
 
 
 def _requeue_interrupted(storage: optuna.storages.BaseStorage, study_name: str) -> int:
@@ -208,6 +189,7 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
     check_resources(cluster, spec.scaling, search.trial_cpus, search.latency.device == "cuda")
     storage = open_study_storage(exp, spec.storage.study)
     _requeue_interrupted(storage, spec.name)
+    evaluated, stopped = known_points_from_rows(rows, search)
     searcher = SegnasOptunaSearch(
         space=search.space,
         num_classes=num_classes,
@@ -215,7 +197,8 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         sampler=build_sampler(search),
         storage=storage,
         study_name=spec.name,
-        evaluated=evaluated_from_rows(rows, search),
+        evaluated=evaluated,
+        stopped=stopped,
     )
     gate = CostGate(search.input_size, search.budget, search.latency)
     context = TrialContext(
@@ -231,11 +214,8 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         driver_threads=max(1, math.ceil(search.trial_cpus)),
         pretrained=search.pretrained,
     )
-    # A trial driver only waits on its trainer; the memory share makes its bundle non-empty
-    # (Ray rejects an all-zero request) without taking a core from the training workers.
-    resources = {"cpu": search.trial_cpus, "memory": DRIVER_MEMORY_BYTES}
-    if search.latency.device == "cuda":
-        resources["gpu"] = 1  # the trial driver times its model on a GPU of its own
+    resources = trial_resources(spec.scaling, exp.join(RUNS_DIR), search.trial_cpus, DRIVER_MEMORY_BYTES,
+                                search.latency.device == "cuda")
     concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent)
     row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                              spec.scaling.num_workers, _code_version(), _library_versions())
@@ -248,9 +228,11 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         tune.with_resources(tune.with_parameters(search_trial_fn, context=context), resources),
         tune_config=tune.TuneConfig(
             search_alg=searcher,
-            scheduler=build_scheduler(search, spec.train.epochs),
+            scheduler=build_scheduler(search, spec.train.epochs, exp.join(SCHEDULER_STATE_FILE),
+                                      PointKeyOf(search.space, num_classes)),
             num_samples=remaining,
             max_concurrent_trials=concurrency,
+            reuse_actors=True,  # a new trial actor would pay Python, torch and model imports again (seconds)
             trial_name_creator=_trial_name,
             trial_dirname_creator=_trial_name,
         ),

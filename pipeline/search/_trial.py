@@ -1,6 +1,7 @@
-"""The per-trial function Ray Tune runs: decode the point, gate its cost, train it through
-`pipeline.training.fit_model` (a `TorchTrainer` reporting to Tune every epoch), then time it and
-evaluate it under the spec's ISR settings.
+"""The per-trial function Ray Tune runs: decode the point, gate its cost, train it, then time it and
+evaluate it under the spec's ISR settings. A single-worker point trains inside the trial process
+(`pipeline.training.fit_in_process`, reporting to Tune every epoch); a multi-worker one through
+`pipeline.training.fit_model` (a `TorchTrainer` whose reports reach Tune by `TuneReportCallback`).
 
 Everything the results row needs travels in the trial's last result (a JSON string for the ISR
 rows), so the driver writes rows from Tune's own bookkeeping and a stopped trial — killed by the
@@ -35,6 +36,8 @@ from pipeline.training import ScalingSpec, TrainConfig
 ISR_KEY = "search/isr_rows"  # JSON list of {isr_encoder, isr_decoder, metrics...}
 CURVE_KEY = "search/learning_curve"  # JSON list of val mIoU per evaluated epoch
 WALL_KEY = "search/wall_time_s"
+EVALUATION_KEY = "search/evaluation_s"  # seconds of the post-training latency and ISR evaluation
+GATE_KEY = "search/gate_s"  # seconds of the cost gate (parameter and MAC counts, latency) before training
 DEVICE_KEY = "search/device"
 ERROR_KEY = "search/error"
 PRETRAINED_KEY = "search/pretrained"  # JSON of what the encoder inherited; empty when trained from scratch
@@ -58,6 +61,31 @@ class TrialContext:
     pretrained: tuple[tuple[str, str], ...] = ()  # (encoder name, converted file) its variants inherit from
 
 
+def in_process(scaling: ScalingSpec, storage: Location) -> bool:
+    """Single-worker trials train inside their Tune trial process: no Ray Train run to start per trial.
+
+    Only on local (or shared-mount) storage: on object storage Ray Train's run uploads the checkpoints.
+    """
+    return scaling.num_workers == 1 and storage.is_local
+
+
+def trial_resources(scaling: ScalingSpec, storage: Location, driver_cpus: float, driver_memory: int,
+                    latency_gpu: bool) -> dict[str, float]:
+    """What one trial's Tune actor reserves: its driver's share, plus the worker's when it trains in-process.
+
+    The memory share makes the bundle non-empty (Ray rejects an all-zero request) when the driver
+    needs no core of its own.
+    """
+    resources: dict[str, float] = {"cpu": driver_cpus, "memory": driver_memory}
+    if in_process(scaling, storage):
+        resources["cpu"] += scaling.cpus_per_worker
+        if scaling.use_gpu:
+            resources["gpu"] = scaling.gpus_per_worker
+    if latency_gpu:
+        resources["gpu"] = max(resources.get("gpu", 0.0), 1.0)  # the trial driver times its model on a GPU
+    return resources
+
+
 def trial_name(number: int) -> str:
     """Deterministic trial name from the Optuna trial number (same seed → same names)."""
     return f"t{number:04d}"
@@ -76,10 +104,13 @@ def _isr_applies(isr_stages: dict[str, int], encoder: tuple[int, ...] | None, de
 
 
 def evaluate_finished(
-    checkpoint_path: str, context: TrialContext, eval_config: Any
+    checkpoint_path: str, context: TrialContext, eval_config: Any, precision: str
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Latency of the trained model, and one row per applicable ISR setting (factors, mIoU, pixel
     accuracy, GMACs, params, latency).
+
+    ISR rows are evaluated in the training precision (`precision`), the one the parent's mIoU was
+    measured in, so a front compares an ISR variant with its parent under the same arithmetic.
 
     The model and its ISR variants are timed interleaved, so a change of load while they are timed
     (other trials training on a shared machine) cannot favour one of them.
@@ -96,7 +127,7 @@ def evaluate_finished(
     rows = []
     for encoder, decoder in settings:
         _set_isr(model, training_setting, {"encoder": encoder, "decoder": decoder})
-        metrics = evaluate(model, dataset, eval_config, device=context.gate.latency.device)
+        metrics = evaluate(model, dataset, eval_config, device=context.gate.latency.device, precision=precision)
         rows.append(
             {
                 "isr_encoder": format_isr(encoder, None).rstrip("/"),
@@ -158,13 +189,15 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     import ray.tune
     from ray.tune.integration.ray_train import TuneReportCallback
 
-    from pipeline.training import fit_model, replace_train, train_config_from_dict
+    from pipeline.training import fit_in_process, fit_model, replace_train, train_config_from_dict
 
     started = time.time()
     torch.set_num_threads(context.driver_threads)
     params = {k: v for k, v in config.items() if k != TRIAL_NUMBER_KEY}
     point = resolve_point(context.space, params, context.num_classes)
+    gate_started = time.time()
     costs, violations = context.gate.measure(point.model_config)
+    gate_s = time.time() - gate_started
     device = format_fingerprint(collect_fingerprint(context.gate.latency.device))
     if violations:
         over = ", ".join(f"{metric} {costs[metric]:.4g} is {100 * v:.0f}% over budget" for metric, v in violations.items())
@@ -183,21 +216,24 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         return
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
     train, inherited = with_inheritance(train, point.model_config, context.pretrained)
-    result = fit_model(
-        point.model_config,
-        train,
-        context.dataset,
-        context.scaling,
-        run_name=run_name(point.point_key),
-        storage_path=context.experiment_dir.join(RUNS_DIR),
-        callbacks=[TuneReportCallback()],
-        extra_metrics={**costs, **({PRETRAINED_KEY: inherited} if inherited else {})},
-    )
+    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {})}
+    storage = context.experiment_dir.join(RUNS_DIR)
+    if in_process(context.scaling, storage):
+        result = fit_in_process(point.model_config, train, context.dataset, run_name(point.point_key), storage,
+                                report=ray.tune.report, extra_metrics=extra,
+                                device="cuda" if context.scaling.use_gpu else "cpu",
+                                threads=context.scaling.cpus_per_worker)
+        torch.set_num_threads(context.driver_threads)
+    else:
+        result = fit_model(point.model_config, train, context.dataset, context.scaling,
+                           run_name=run_name(point.point_key), storage_path=storage,
+                           callbacks=[TuneReportCallback()], extra_metrics=extra)
     if result.checkpoint_path is None:
         raise RuntimeError(f"trial {trial_name(config[TRIAL_NUMBER_KEY])}: training ended without a checkpoint")
     # Timed again after training, with its ISR variants: the gate timed it before, under other load.
+    evaluation_started = time.time()
     with local_copy(result.checkpoint_location) as checkpoint_dir:
-        latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval)
+        latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval, train.precision)
     check_finite({**result.metrics, **costs, **latency}, (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS))
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
@@ -209,6 +245,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
             CONSTRAINT_KEY: 0.0,
             ISR_KEY: json.dumps(isr_rows),
             CURVE_KEY: json.dumps(curve),
+            EVALUATION_KEY: time.time() - evaluation_started,
+            GATE_KEY: gate_s,
             WALL_KEY: time.time() - started,
             DEVICE_KEY: device,
         }

@@ -17,6 +17,21 @@ read, so a bad search section fails before Ray starts. Imports no torch and no R
       max_concurrent: null                  # cap on concurrent trials (default: what the cluster fits)
       trial_cpus: 0                         # CPUs reserved by each trial's driver, besides its workers
       pretrained: {mscan: weights/mscan_t.pt}   # encoder name → converted checkpoint its variants inherit from
+
+Every scheduler rung must be an epoch with validation (a multiple of `train.eval.every`): a rung
+on an unevaluated epoch would rank trials without mIoU. `check_rungs_evaluated` enforces it.
+
+Reproducibility — exactly what holds for a fixed spec (space, sampler, seed, population size):
+  1. The points asked are a function of the sequence of trial ends and their results. The same
+     results ending in the same order give the same points in the same order; with
+     `max_concurrent: 1` the order is the order of asking, so a search whose training is
+     deterministic on its device repeats point for point.
+  2. The sampler's random start does not depend on results or their order: NSGA-II's first
+     `population_size` points, and TPE's and GP's first 10 (their start-up trials), are the same
+     for any completion order; the random sampler's whole sequence is.
+  3. Beyond that, with several trials at once the order in which they end depends on timing, and
+     so may later proposals; the results rows then still say exactly which points were trained.
+`tests/search/test_reproducibility.py` asserts 1 and 2.
 """
 
 from __future__ import annotations
@@ -116,7 +131,7 @@ class SearchSpec:
     num_samples: int  # trials of the whole search; a resumed search runs only the missing ones
     objectives: tuple[tuple[str, str], ...] = ((m.VAL_MIOU, "max"), (m.COST_GMACS, "min"))  # accuracy vs compute
     sampler: str = "nsga2"  # multi-objective evolutionary; handles conditional spaces and constraints
-    seed: int = 0  # seeds the sampler; with the same seed the same points are asked in the same order
+    seed: int = 0  # seeds the sampler; what this reproduces: see the module docstring
     population_size: int = 8  # NSGA-II generation; the first generation is random
     input_size: tuple[int, int] = (512, 512)  # (H, W) of the cost gate and the latency protocol
     budget: BudgetSpec = dataclasses.field(default_factory=BudgetSpec)
@@ -164,6 +179,20 @@ class SearchSpec:
     @property
     def cost_objectives(self) -> tuple[str, ...]:
         return tuple(metric for metric, _ in self.objectives[1:])
+
+
+def check_rungs_evaluated(search: SearchSpec, epochs: int, eval_every: int) -> None:
+    """SpecError unless every rung of the scheduler falls on an epoch with validation (and mIoU)."""
+    if search.scheduler.type == "none":
+        return
+    rungs = search.scheduler.rungs(epochs)
+    blind = [rung for rung in rungs if rung % eval_every != 0]
+    if blind:
+        raise SpecError(
+            f"search.scheduler: rung epochs {list(rungs)} include {blind}, which train.eval.every = {eval_every} "
+            f"does not evaluate; choose search.scheduler.grace_epochs and reduction_factor so that every rung is "
+            f"a multiple of {eval_every}, or set train.eval.every to a divisor of every rung"
+        )
 
 
 def parse_isr_setting(text: object) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:

@@ -23,6 +23,7 @@ import yaml
 
 from pipeline.model_configs import ConfigError
 from pipeline.specs._parse import SpecError, check_keys
+from pipeline.specs._search import check_rungs_evaluated
 from pipeline.specs._sections import REQUIRED_SECTIONS, SECTION_PARSERS, ModelSpec, RaySpec, StorageSpec
 from pipeline.training import DatasetSpec, ScalingSpec, TrainConfig
 
@@ -68,6 +69,9 @@ def parse_spec(data: object, spec_path: str | Path) -> ExperimentSpec:
         if "search" in data and isinstance(data.get("model"), dict) and "pretrained" in data["model"]:
             raise SpecError("model.pretrained: a search samples its own models; name checkpoints in search.pretrained")
         parsed = {section: SECTION_PARSERS[section](value, spec_path) for section, value in data.items()}
+        if parsed.get("search") is not None:
+            train = parsed.get("train", TrainConfig())
+            check_rungs_evaluated(parsed["search"], train.epochs, train.eval.every)
     except ConfigError as error:
         message = str(error)
         prefix = str(spec_path)

@@ -1,7 +1,8 @@
 """Training on Ray Train: configs, loading, losses, schedule, metrics, evaluation and `fit_model`.
 
 Pure-torch parts (`Trainer`, losses, metrics, `evaluate`) run without Ray; `fit_model` wraps them
-in a `TorchTrainer`. Imports models and data; nothing here imports search or the CLI.
+in a `TorchTrainer`, `fit_in_process` runs them in the calling process (single-worker trials).
+Imports models and data; nothing here imports search or the CLI.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ _LAZY = {
     "evaluate": ("pipeline.training._evaluate", "evaluate"),
     "slide_inference": ("pipeline.training._evaluate", "slide_inference"),
     "FCNHead": ("pipeline.training._heads", "FCNHead"),
+    "fit_in_process": ("pipeline.training._in_process", "fit_in_process"),
+    "latest_checkpoint": ("pipeline.training._in_process", "latest_checkpoint"),
     "TrainingModule": ("pipeline.training._heads", "TrainingModule"),
     "TrainLoader": ("pipeline.training._loading", "TrainLoader"),
     "shard_indices": ("pipeline.training._loading", "shard_indices"),
@@ -72,13 +75,11 @@ _LAZY = {
 }
 
 
-
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 
 __all__ = [
@@ -115,8 +116,10 @@ __all__ = [
     "dataset_spec_from_dict",
     "dataset_spec_to_dict",
     "evaluate",
+    "fit_in_process",
     "fit_model",
     "free_port",
+    "latest_checkpoint",
     "load_checkpoint_model",
     "lr_factor",
     "metrics_from_confusion",

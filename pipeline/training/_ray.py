@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,42 +73,26 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
     import ray.train
     import ray.train.torch
 
+    from pipeline.training._in_process import train_epochs
     from pipeline.training._loop import Trainer
 
     torch.set_num_threads(int(config["threads"]))
     train = train_config_from_dict(config["train"])
     dataset = dataset_spec_from_dict(config["dataset"])
-    context = ray.train.get_context()
-    rank = context.get_world_rank()
     trainer = Trainer(config["model_config"], train, dataset, ray.train.torch.get_device())
     run_dir: Location = config["run_dir"]
     checkpoint = ray.train.get_checkpoint()
-    start_epoch, history = resume(trainer, checkpoint, run_dir.local_path if run_dir.is_local else None, rank == 0)
-    epoch_seconds: list[float] = []
-    for epoch in range(start_epoch, train.epochs):
-        started = time.perf_counter()
-        stats = trainer.train_epoch(epoch)
-        last = epoch + 1 == train.epochs
-        val = trainer.evaluate() if last or (epoch + 1) % train.eval.every == 0 else {}
-        metrics = {**trainer.epoch_metrics(epoch, stats, val), **config["extra_metrics"]}
-        history.append(metrics)
-        epoch_seconds.append(time.perf_counter() - started)
-        if rank == 0:
-            _write_history(run_dir, history)
-            eta = (train.epochs - epoch - 1) * sum(epoch_seconds) / len(epoch_seconds)
-            # Not print(): Ray Train patches print to also log the line, which shows it twice on the driver.
-            sys.stdout.write(progress_line(metrics, train.epochs, eta) + "\n")
-            sys.stdout.flush()
-        if last or (epoch + 1) % train.checkpoint_every == 0:
-            with tempfile.TemporaryDirectory() as directory:
-                trainer.save(Path(directory), epoch, history)
-                ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory),
-                                 checkpoint_dir_name=f"checkpoint_epoch_{epoch + 1:04d}")
-        else:
+    start_epoch, history = resume(trainer, checkpoint, run_dir.local_path if run_dir.is_local else None,
+                                  trainer.rank == 0)
+
+    def report(metrics: dict[str, float], directory: Path | None, name: str) -> None:
+        if directory is None:
             ray.train.report(metrics)
-        # Injected only in an attempt that started without a checkpoint, so the retry can succeed.
-        if train.fail_after_epoch == epoch + 1 and checkpoint is None and rank == context.get_world_size() - 1:
-            raise RuntimeError(f"injected failure after epoch {epoch + 1} (TrainConfig.fail_after_epoch)")
+        else:
+            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory), checkpoint_dir_name=name)
+
+    train_epochs(trainer, train, run_dir, start_epoch, history, report, checkpoint is not None,
+                 config["extra_metrics"])
 
 
 def resume(trainer: Any, checkpoint: Any, run_dir: Path | None, warn: bool) -> tuple[int, list[dict[str, float]]]:

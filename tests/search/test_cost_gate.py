@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ BIG = {"encoder": "eft", "eft.depths": "[1,1,1,1]", "eft.widths[3]": 256, "decod
 SMALL = dict(BIG, **{"eft.widths[3]": 64})
 
 
-def context(tmp_path: Path, budget: BudgetSpec) -> TrialContext:
+def context(tmp_path: Path, budget: BudgetSpec, workers: int = 1) -> TrialContext:
     gate = CostGate((64, 64), budget, LatencySpec(repeats=2, warmup=1))
-    return TrialContext("t", resolve_location(tmp_path), load_search_space(TINY_SPACE), 10, train_config_to_dict(TrainConfig(epochs=1)),
-                        {}, ScalingSpec(num_workers=1), gate, (), 1)
+    return TrialContext("t", resolve_location(tmp_path), load_search_space(TINY_SPACE), 10,
+                        train_config_to_dict(TrainConfig(epochs=1)), {}, ScalingSpec(num_workers=workers), gate, (), 1)
 
 
 def test_budget_violations_are_relative_excess() -> None:
@@ -50,7 +51,9 @@ def test_over_budget_point_is_never_trained(tmp_path: Path, monkeypatch: pytest.
     assert "over budget" in report["search/error"]
 
 
-def test_point_within_budget_goes_to_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_point_within_budget_goes_to_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """One worker trains inside the trial (`fit_in_process`), more through a `TorchTrainer` (`fit_model`)."""
     import ray.tune
     import ray.tune.integration.ray_train
 
@@ -60,16 +63,23 @@ def test_point_within_budget_goes_to_training(tmp_path: Path, monkeypatch: pytes
     class Stop(Exception):
         pass
 
-    def fake_fit(model_config: dict, train: TrainConfig, *args: object, **kwargs: object) -> None:
-        calls.append({"model": model_config, "lr": train.lr, **kwargs})
-        raise Stop
+    def fake_fit(name: str) -> Callable[..., None]:
+        def fit(model_config: dict, train: TrainConfig, *args: object, **kwargs: object) -> None:
+            calls.append({"fit": name, "model": model_config, "lr": train.lr, "args": args, **kwargs})
+            raise Stop
 
-    monkeypatch.setattr(pipeline.training, "fit_model", fake_fit)
+        return fit
+
+    monkeypatch.setattr(pipeline.training, "fit_model", fake_fit("fit_model"))
+    monkeypatch.setattr(pipeline.training, "fit_in_process", fake_fit("fit_in_process"))
     monkeypatch.setattr(ray.tune.integration.ray_train, "TuneReportCallback", lambda: "callback")
     with pytest.raises(Stop):
-        search_trial_fn({**SMALL, TRIAL_NUMBER_KEY: 4}, context(tmp_path, BudgetSpec(max_params=200_000)))
+        search_trial_fn({**SMALL, TRIAL_NUMBER_KEY: 4}, context(tmp_path, BudgetSpec(max_params=200_000), workers))
     (call,) = calls
     assert call["lr"] == 0.01 and call["model"]["encoder"]["widths"] == [8, 16, 32, 64]
-    assert call["run_name"].startswith("point-") and call["callbacks"] == ["callback"]
+    if workers == 1:
+        assert call["fit"] == "fit_in_process" and call["args"][1].startswith("point-") and call["threads"] == 1
+    else:
+        assert call["fit"] == "fit_model" and call["run_name"].startswith("point-") and call["callbacks"] == ["callback"]
     costs = call["extra_metrics"]  # cost reaches every epoch's result, for the scheduler and Optuna
     assert costs[m.COST_PARAMS] < 200_000 and not math.isnan(costs[m.COST_LATENCY_MS])

@@ -113,8 +113,11 @@ def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Pat
     assert isr.iloc[0]["isr_encoder"] == "2,2,1,1" and isr.iloc[0]["isr_decoder"] == "2,2,2"
     assert isr.iloc[0][m.COST_GMACS] < trials.loc["t0000", m.COST_GMACS]  # pooling harder costs less
     assert json.loads(trials.loc["t0002", "hparams"]) == {"lr": 1e-7}
-    statuses = {t.number: t.user_attrs.get("status") for t in optuna.load_study(study_name=spec.name, storage=f"sqlite:///{exp_dir / 'study.db'}").trials}
-    assert statuses == {0: "finished", 1: "infeasible", 2: "stopped"}
+    study_trials = optuna.load_study(study_name=spec.name, storage=f"sqlite:///{exp_dir / 'study.db'}").trials
+    assert {t.number: t.user_attrs.get("status") for t in study_trials} == {0: "finished", 1: "infeasible", 2: "stopped"}
+    assert [t.state.name for t in study_trials] == ["COMPLETE", "COMPLETE", "PRUNED"]  # stopped: no values told
+    rungs = json.loads((exp_dir / "scheduler.json").read_text())
+    assert list(rungs["stopped"].values()) == [1] and len(rungs["recorded"]["1"]) == 2  # kept for a resumed run
 
     # The same command again: the search is complete, nothing is trained, no row is added.
     stamps = {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()}

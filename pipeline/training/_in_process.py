@@ -148,4 +148,5 @@ def fit_in_process(
         _write_history(location, history)  # authoritative copy, from the final checkpoint
     metrics = dict(history[-1]) if history else {}
     return TrainResult(metrics, history, str(checkpoint) if checkpoint else None, str(run_dir),
-                       time.perf_counter() - started, 1)
+                       time.perf_counter() - started, 1,
+                       resolve_location(checkpoint) if checkpoint is not None else None)

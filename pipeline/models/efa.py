@@ -82,13 +82,13 @@ class EmbeddingFreeAttention(nn.Module):
 
     def keys_values(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) → the shared keys/values (B, N', C), N' = `kv_tokens(H, W)`."""
-        _, height, width, _ = x.shape
         ratio = self.effective_ratio
-        window = (min(ratio, height), min(ratio, width))
         grid = x.permute(0, 3, 1, 2)  # (B, C, H, W)
-        if window != (1, 1):
-            # ceil_mode keeps the border rows/columns when the side is not a multiple of the window.
-            grid = F.avg_pool2d(grid, window, window, ceil_mode=True)  # (B, C, ⌈H/r⌉, ⌈W/r⌉)
+        if ratio != 1:
+            # ceil_mode keeps the border rows/columns when the side is not a multiple of the window,
+            # and averages a side shorter than the window as a whole; the branch reads no shape, so
+            # a traced or exported graph holds for every input size.
+            grid = F.avg_pool2d(grid, ratio, ratio, ceil_mode=True)  # (B, C, ⌈H/r⌉, ⌈W/r⌉)
         kv = self.kv_mix(grid).flatten(2).transpose(1, 2)  # (B, N', C)
         return self.kv_act(self.kv_norm(kv))
 

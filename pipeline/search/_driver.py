@@ -28,6 +28,7 @@ from typing import Any
 import optuna
 
 from pipeline import metric_names as m
+from pipeline.deploy import experiment_info, write_experiment_info
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED, STATUS_INFEASIBLE
 from pipeline.search._cost import CostGate
@@ -141,6 +142,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
         shutil.copyfile(spec_path, exp_dir / SPEC_COPY)
     dataset = spec.dataset.with_root(exp_dir)
     num_classes = prepare_dataset(dataset)  # generate synthetic data once, not once per trial
+    # Class names, palette and inference of the experiment, for bundles of its rows (segnas model get).
+    write_experiment_info(exp_dir, experiment_info(dataset, spec.train.eval, search.input_size))
     rows = read_results(exp_dir)
     trials_before = int((rows["kind"] == KIND_TRIAL).sum())
     remaining = search.num_samples - trials_before

@@ -123,7 +123,10 @@ def _quiet_exporter() -> Iterator[None]:
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            # torch.export's own pytree code warns about its own deprecated API.
+            warnings.filterwarnings("ignore", category=FutureWarning, message=".*LeafSpec")
+            yield
     finally:
         logger.setLevel(level)
 

@@ -39,6 +39,9 @@ def ort_session(model_bytes: bytes, threads: int | None = None) -> object:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # warnings about unfoldable constants are not the user's to act on
+    # Idle pool threads would otherwise spin after each run and take the cores from whatever runs
+    # next (a torch model timed in the same rounds, another trial on the node).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
@@ -91,14 +94,19 @@ def verify_onnx(model: nn.Module, settings: ExportSettings, sizes: list[tuple[in
 
 def measure_ort_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats:
     """Latency of `model` exported at the settings' size and run by ONNX Runtime on the CPU."""
+    check_ort_settings(settings)
+    session = ort_session(onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False))
+    return time_session(session, settings)
+
+
+def check_ort_settings(settings: LatencySettings) -> None:
+    """ONNX Runtime latency is measured on the CPU in fp32; torch-only modes are refused."""
     if settings.device_type != "cpu" or settings.precision != "fp32" or settings.compile or settings.channels_last:
         raise SettingsError(
             "runtime onnxruntime: expected device cpu, precision fp32, no compile and no channels-last "
             f"(the ONNX Runtime CPU session has its own kernels and layouts), got {settings.mode} "
             f"{settings.precision} on {settings.device}"
         )
-    session = ort_session(onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False))
-    return time_session(session, settings)
 
 
 def time_session(session: object, settings: LatencySettings) -> LatencyStats:

@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
         parse_isr,
         profile_model,
     )
-    from pipeline.models import build_model
 
     try:
         settings = LatencySettings(

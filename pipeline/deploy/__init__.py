@@ -19,6 +19,15 @@ from pipeline.deploy._export import (
     tolerance,
     trace_model,
 )
+from pipeline.deploy._ort import (
+    RUNTIMES,
+    OnnxCheck,
+    check_onnx,
+    measure_ort_latency,
+    ort_session,
+    run_session,
+    verify_onnx,
+)
 from pipeline.deploy._predict import (
     GALLERY_IMAGES,
     THUMBNAIL_SIDE,
@@ -38,15 +47,6 @@ from pipeline.deploy._rows import (
     gallery_samples,
     local_checkpoint,
     write_experiment_info,
-)
-from pipeline.deploy._ort import (
-    RUNTIMES,
-    OnnxCheck,
-    check_onnx,
-    measure_ort_latency,
-    ort_session,
-    run_session,
-    verify_onnx,
 )
 
 __all__ = [

@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from pipeline import metric_names as m
-from pipeline.deploy._predict import GALLERY_IMAGES
 from pipeline.data import IMAGENET_MEAN, IMAGENET_STD, open_dataset, palette_for
+from pipeline.deploy._predict import GALLERY_IMAGES
 from pipeline.model_configs import ConfigError
 from pipeline.models import BundleInfo, write_bundle
 from pipeline.results_schema import KIND_ISR, RESULTS_FILE, STATUS_FINISHED

@@ -23,8 +23,8 @@ from ray.tune import Callback
 from pipeline import metric_names as m
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import (
-    COLUMNS,
     ADDED_COLUMNS,
+    COLUMNS,
     CONFIG_PREFIX,
     KIND_ISR,
     KIND_TRIAL,

@@ -14,8 +14,6 @@ import onnx
 import pytest
 import torch
 
-from pipeline.model_configs import ConfigError, ModelConfig
-from pipeline.models import PRESETS, build_model
 from pipeline.deploy import (
     ExportError,
     ExportSettings,
@@ -27,6 +25,8 @@ from pipeline.deploy import (
     verify_onnx,
 )
 from pipeline.deploy._export import check_traced
+from pipeline.model_configs import ConfigError, ModelConfig
+from pipeline.models import PRESETS, build_model
 from tests.models.conftest import TINY_DECODERS, TINY_ENCODERS
 
 PAIRS = list(itertools.product(sorted(TINY_ENCODERS), sorted(TINY_DECODERS)))

@@ -27,8 +27,7 @@ from pipeline.deploy._predict import GALLERY_IMAGES
 from pipeline.model_configs import ConfigError
 from pipeline.models import BundleInfo, write_bundle
 from pipeline.results_schema import KIND_ISR, RESULTS_FILE, STATUS_FINISHED
-from pipeline.training import EvalConfig, load_checkpoint_model
-from pipeline.training._specs import SYNTH_LAYOUT, DatasetSpec
+from pipeline.training import SYNTH_LAYOUT, DatasetSpec, EvalConfig, load_checkpoint_model
 
 EXPERIMENT_INFO_FILE = "deployment.json"
 ROW_METRICS = (m.VAL_MIOU, m.VAL_PIXEL_ACC, *m.COST_METRICS)

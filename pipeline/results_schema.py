@@ -72,6 +72,22 @@ COLUMNS: tuple[Column, ...] = (
         "JSON: the checkpoint the encoder inherited from and, per tensor family, how many tensors were "
         "copied, cropped or fresh; empty when the trial started from scratch",
     ),
+    Column(
+        "checkpoint_uri",
+        "string",
+        "URI of the final checkpoint of a finished trial (file:// locally); ISR rows name their parent's; "
+        "empty otherwise. `segnas model get EXPERIMENT ROW_ID` turns it into a bundle",
+    ),
+    Column(
+        "predictions",
+        "string",
+        "JSON list of up to 4 {image, truth, pred} base64 PNG thumbnails (<= 128 px) of fixed validation "
+        "images, masks in the dataset palette; empty when none",
+    ),
 )
+
+# Columns later versions added: a results file written before them lacks them, and a reader fills
+# them with their empty value instead of rejecting the file.
+ADDED_COLUMNS: frozenset[str] = frozenset({"checkpoint_uri", "predictions"})
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.results_schema import COLUMNS, KINDS, RESULTS_FILE, STATUSES
+from pipeline.results_schema import ADDED_COLUMNS, COLUMNS, KINDS, RESULTS_FILE, STATUSES
 
 
 class SchemaError(ValueError):
@@ -57,11 +57,13 @@ _ACCEPTS: dict[str, Callable[[pa.DataType], bool]] = {
 def check_schema(schema: pa.Schema, source: str) -> None:
     """Raise `SchemaError` naming `source`, the column and the expected dtype on the first problem."""
     names = set(schema.names)
-    missing = [c for c in COLUMNS if c.name not in names]
+    missing = [c for c in COLUMNS if c.name not in names and c.name not in ADDED_COLUMNS]
     if missing:
         listed = ", ".join(f"{c.name!r} (expected {c.dtype}: {c.description})" for c in missing)
         raise SchemaError(f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed}")
     for column in COLUMNS:
+        if column.name not in names:
+            continue
         actual = schema.field(column.name).type
         if not _ACCEPTS[column.dtype](actual):
             raise SchemaError(
@@ -72,6 +74,8 @@ def check_schema(schema: pa.Schema, source: str) -> None:
 def _coerce(rows: pd.DataFrame) -> pd.DataFrame:
     """Give every schema column its schema dtype (all-null columns come back as object)."""
     out = rows.copy()
+    for name in ADDED_COLUMNS - set(out.columns):
+        out[name] = ""
     for column in COLUMNS:
         values = out[column.name]
         if column.dtype == "string":

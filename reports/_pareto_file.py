@@ -55,6 +55,7 @@ PARETO_COLUMNS: tuple[Column, ...] = (
     *_as_in_results(
         "code_version", "library_versions", "device", "seed", "wall_time_s", "device_hours", "finished_at", "error"
     ),
+    *_as_in_results("checkpoint_uri", "predictions"),
 )
 
 # Per objective set S (names in reports.OBJECTIVE_SETS), after `eligible`.

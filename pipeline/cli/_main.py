@@ -12,13 +12,28 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.cli import data_cmd, models_cmd, profile_cmd, report_cmd, search_cmd, submit_cmd, train_cmd, weights_cmd
+from pipeline.cli import (
+    data_cmd,
+    export_cmd,
+    model_cmd,
+    models_cmd,
+    predict_cmd,
+    profile_cmd,
+    report_cmd,
+    search_cmd,
+    submit_cmd,
+    train_cmd,
+    weights_cmd,
+)
 from pipeline.cli._command import Command
 from pipeline.model_configs import ConfigError
 
 # Subcommand name → its module; each module provides `configure(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, Command] = {
     "models": models_cmd,
+    "model": model_cmd,
+    "export": export_cmd,
+    "predict": predict_cmd,
     "profile": profile_cmd,
     "data": data_cmd,
     "report": report_cmd,

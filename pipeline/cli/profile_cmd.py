@@ -12,7 +12,8 @@ HELP = "Count parameters and GMACs, audit the count's coverage and time the late
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="PRESET_OR_CONFIG", help="a preset name or a YAML/JSON model config file")
+    parser.add_argument("model", metavar="PRESET_OR_CONFIG",
+                        help="a preset name, a YAML/JSON model config file, or a bundle directory (segnas model get)")
     parser.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), required=True, help="input height and width")
     parser.add_argument("--batch", type=int, default=1, help="images per forward for the latency (default 1)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -26,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-audit", action="store_true", help="skip the profiler-based coverage audit")
     parser.add_argument("--no-latency", action="store_true", help="count only; skip the latency protocol")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--runtime", default="torch",
+                        help="torch (eager PyTorch, the default) or onnxruntime (the model exported to ONNX, run by an "
+                             "ONNX Runtime CPU session; fp32, no --compile / --channels-last)")
 
 
 def load_model_config(text: str, num_classes: int | None) -> tuple[str, Any]:
@@ -58,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
         parse_isr,
         profile_model,
     )
-    from pipeline.models import build_model
 
     try:
         settings = LatencySettings(
@@ -77,12 +80,33 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"segnas profile: {error}", file=sys.stderr)
         return 2
-    label, config = load_model_config(args.model, args.num_classes)
-    model = build_model(config)
+    from pipeline.deploy import RUNTIMES
+
+    if args.runtime not in RUNTIMES:
+        print(f"segnas profile: --runtime: expected one of {list(RUNTIMES)}, got {args.runtime!r}", file=sys.stderr)
+        return 2
+    if args.runtime == "onnxruntime":
+        from pipeline.deploy._ort import check_ort_settings
+
+        try:
+            check_ort_settings(settings)
+        except SettingsError as error:
+            print(f"segnas profile: {error}", file=sys.stderr)
+            return 2
+    label, model = _model(args)
     model.set_isr(encoder=isr[0], decoder=isr[1])
-    record = profile_model(model, settings, name=label, audit=not args.no_audit, timed=not args.no_latency)
+    on_ort = args.runtime == "onnxruntime" and not args.no_latency
+    record = profile_model(model, settings, name=label, audit=not args.no_audit, timed=not args.no_latency and not on_ort)
+    runtime = {"name": "torch", "version": torch_version()}
+    if on_ort:
+        try:
+            record, runtime = _with_ort_latency(record, model, settings)
+        except ImportError as error:
+            print(f"segnas profile: {error.name} is missing; install the export extra: pip install 'segnas[export]'",
+                  file=sys.stderr)
+            return 2
     if args.json:
-        print(json.dumps(record.to_dict()))
+        print(json.dumps(record.to_dict() | {"runtime": runtime}))
         return 0
     print(format_profiles([record]))
     if record.coverage is not None:
@@ -90,4 +114,40 @@ def run(args: argparse.Namespace) -> int:
         print(format_coverage(record.coverage))
     print()
     print("fingerprint: " + format_fingerprint(record.fingerprint))
+    print("runtime: " + " ".join(f"{k}={v}" for k, v in runtime.items()))
     return 0
+
+
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
+def _model(args: argparse.Namespace) -> tuple[str, Any]:
+    """(label, model) of a preset, a config file or a bundle directory (with its trained weights and ISR)."""
+    from pipeline.models import BUNDLE_FILE, build_model, load_bundle
+
+    if (Path(args.model) / BUNDLE_FILE).is_file():
+        if args.num_classes is not None:
+            from pipeline.model_configs import ConfigError
+
+            raise ConfigError(f"--num-classes: a bundle's classifier is trained for its classes; drop it for {args.model}")
+        return Path(args.model).name, load_bundle(args.model).model
+    label, config = load_model_config(args.model, args.num_classes)
+    return label, build_model(config)
+
+
+def _with_ort_latency(record: Any, model: Any, settings: Any) -> tuple[Any, dict[str, str]]:
+    """The record with ONNX Runtime's latency of the model under the same protocol."""
+    import dataclasses
+
+    import onnxruntime
+    import torch
+
+    from pipeline.deploy import measure_ort_latency
+
+    latency = measure_ort_latency(model, settings)
+    runtime = {"name": "onnxruntime", "version": onnxruntime.__version__, "provider": "CPUExecutionProvider",
+               "intra_op_threads": str(torch.get_num_threads())}
+    return dataclasses.replace(record, latency=latency), runtime

@@ -17,6 +17,7 @@ from pipeline.data._cityscapes import LABELS as CITYSCAPES_LABELS
 from pipeline.data._coco_stuff import CLASS_NAMES as COCO_STUFF_CLASSES
 from pipeline.data._config import COCO_VARIANTS, SPLITS, VALIDATE_MODES, DatasetConfig, DatasetConfigError
 from pipeline.data._io import DatasetError, LabelMap, Sample
+from pipeline.data._palette import IGNORE_COLOR, colorize, generated_palette, overlay, palette_for, thumbnail
 from pipeline.data._registry import DATASET_LAYOUTS, dataset_builder, open_dataset
 from pipeline.data._source import SegmentationSource
 from pipeline.data._transforms import (
@@ -53,6 +54,7 @@ __all__ = [
     "DatasetConfigError",
     "DatasetError",
     "EvalTransform",
+    "IGNORE_COLOR",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "LabelMap",
@@ -64,14 +66,19 @@ __all__ = [
     "TransformConfig",
     "VALIDATE_MODES",
     "build_transform",
+    "colorize",
     "dataset_builder",
+    "generated_palette",
     "label_to_tensor",
     "normalize",
     "open_dataset",
+    "overlay",
+    "palette_for",
     "pad_pair",
     "photometric_jitter",
     "random_crop",
     "random_hflip",
     "random_resize",
     "resize_pair",
+    "thumbnail",
 ]

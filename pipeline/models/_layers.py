@@ -69,7 +69,11 @@ class LayerNorm2d(nn.LayerNorm):
 
 
 def resize(x: torch.Tensor, size: tuple[int, int] | torch.Size) -> torch.Tensor:
-    """Bilinear resize (align_corners=False) that skips the call when the size already matches."""
-    if tuple(x.shape[-2:]) == tuple(size):
+    """Bilinear resize (align_corners=False) that skips the call when the size already matches.
+
+    A trace always resizes: its shapes are symbolic, so the skip would freeze the traced input's
+    answer into the graph; resizing to the same size is the identity, so the result is the same.
+    """
+    if not torch.jit.is_tracing() and tuple(x.shape[-2:]) == tuple(size):
         return x
     return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)

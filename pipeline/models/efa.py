@@ -88,15 +88,27 @@ class EmbeddingFreeAttention(nn.Module):
         ratio = self.effective_ratio
         return pooled_side(height, ratio, self.ceil_pool) * pooled_side(width, ratio, self.ceil_pool)
 
+    def _floor_window(self, grid: torch.Tensor) -> tuple[int, int]:
+        """The pooling window, clipped to a side shorter than it: tiny maps (and high ISR factors) keep
+        one token, not none. While a graph is captured (tracing, export) it is the ratio itself, read
+        from no shape, so the graph holds for every input whose sides are at least the ratio."""
+        ratio = self.effective_ratio
+        if torch.jit.is_tracing() or torch.compiler.is_exporting():
+            return ratio, ratio
+        height, width = grid.shape[-2:]
+        return min(ratio, height), min(ratio, width)
+
     def keys_values(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) → the shared keys/values (B, N', C), N' = `kv_tokens(H, W)`."""
-        _, height, width, _ = x.shape
         ratio = self.effective_ratio
-        window = (min(ratio, height), min(ratio, width))
         grid = x.permute(0, 3, 1, 2)  # (B, C, H, W)
-        if window != (1, 1):
-            # Clipping the window to the side keeps tiny maps (and high ISR factors) at one token, not zero.
-            grid = F.avg_pool2d(grid, window, window, ceil_mode=self.ceil_pool)  # (B, C, ⌊H/r⌋, ⌊W/r⌋) by default
+        if ratio != 1:
+            if self.ceil_pool:
+                # Keeps the border rows/columns; a side shorter than the window is averaged whole.
+                grid = F.avg_pool2d(grid, ratio, ratio, ceil_mode=True)  # (B, C, ⌈H/r⌉, ⌈W/r⌉)
+            else:
+                window = self._floor_window(grid)
+                grid = F.avg_pool2d(grid, window, window)  # (B, C, ⌊H/r⌋, ⌊W/r⌋), as the release pools
         kv = self.kv_mix(grid).flatten(2).transpose(1, 2)  # (B, N', C)
         return self.kv_act(self.kv_norm(kv))
 

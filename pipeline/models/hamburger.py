@@ -34,6 +34,12 @@ def update_bases(x: torch.Tensor, bases: torch.Tensor, coef: torch.Tensor) -> to
     return bases * numerator / (denominator + _EPS)
 
 
+def initial_bases(batch: int, channels: int, rank: int, device: torch.device) -> torch.Tensor:
+    """Random starting bases (B, D, R), uniform in [0, 1); a function of its own so a check that
+    compares two runtimes can draw them once for both."""
+    return torch.rand(batch, channels, rank, device=device)
+
+
 class NMF(nn.Module):
     """Low-rank NMF reconstruction of a non-negative (B, C, H, W) map; no weights.
 
@@ -56,7 +62,7 @@ class NMF(nn.Module):
         steps = self.train_steps if self.training else self.eval_steps
         with _full_precision(x.device.type):
             flat = x.reshape(b, c, h * w).float()  # (B, D=C, N=H·W)
-            bases = F.normalize(torch.rand(b, c, self.rank, device=x.device), dim=1)  # (B, D, R)
+            bases = F.normalize(initial_bases(b, c, self.rank, x.device), dim=1)  # (B, D, R)
             with torch.set_grad_enabled(torch.is_grad_enabled() and not self.one_step_grad):
                 coef = F.softmax(torch.bmm(flat.transpose(1, 2), bases), dim=-1)  # (B, N, R)
                 for _ in range(steps):

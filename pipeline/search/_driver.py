@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import optuna
 
 from pipeline._atomic import remove_stale_temporaries
+from pipeline.deploy import experiment_info, write_experiment_info
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED
 from pipeline.search._cost import CostGate
@@ -149,6 +150,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     dataset = spec.dataset.with_root(scratch)
     num_classes = prepare_dataset(dataset)  # generate synthetic data once, not once per trial
     check_dataset(dataset, scratch)  # bad data stops here, before any Ray worker starts
+    # Class names, palette and inference of the experiment, for bundles of its rows (segnas model get).
+    write_experiment_info(exp, experiment_info(dataset, spec.train.eval, search.input_size))
     rows = read_results(exp)
     trials_before = int((rows["kind"] == KIND_TRIAL).sum())
     remaining = search.num_samples - trials_before

@@ -26,6 +26,7 @@ from ray.tune import Callback
 from pipeline import metric_names as m
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import (
+    ADDED_COLUMNS,
     COLUMNS,
     CONFIG_PREFIX,
     KIND_ISR,
@@ -39,7 +40,17 @@ from pipeline.results_schema import (
 from pipeline.search._points import canonical_json, resolve_point
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace, decode_choice
-from pipeline.search._trial import CURVE_KEY, DEVICE_KEY, ERROR_KEY, ISR_KEY, PRETRAINED_KEY, WALL_KEY, trial_name
+from pipeline.search._trial import (
+    CHECKPOINT_KEY,
+    CURVE_KEY,
+    DEVICE_KEY,
+    ERROR_KEY,
+    ISR_KEY,
+    PREDICTIONS_KEY,
+    PRETRAINED_KEY,
+    WALL_KEY,
+    trial_name,
+)
 from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
 
 _COST_COLUMNS = (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_LATENCY_P10_MS, m.COST_LATENCY_P90_MS, m.COST_FPS)
@@ -66,6 +77,8 @@ def append_rows(experiment_dir: str | Path | Location, rows: Sequence[dict[str, 
     location = _location(experiment_dir).join(RESULTS_FILE)
     frame = pd.concat([read_results(experiment_dir), pd.DataFrame(list(rows))], ignore_index=True)
     for column in COLUMNS:
+        if column.name in ADDED_COLUMNS:
+            frame[column.name] = frame[column.name].fillna("") if column.name in frame else ""
         if column.dtype.startswith("list"):
             frame[column.name] = frame[column.name].map(lambda v: [float(x) for x in v] if v is not None else [])
         elif column.dtype == "int64":
@@ -148,6 +161,8 @@ class RowContext:
             m.COST_PARAMS: int(_float(result.get(m.COST_PARAMS)) if not math.isnan(costs[m.COST_PARAMS]) else 0),
             "learning_curve": curve if trained else [],
             "error": error or str(result.get(ERROR_KEY, "")),
+            "checkpoint_uri": str(result.get(CHECKPOINT_KEY, "")) if status == STATUS_FINISHED else "",
+            "predictions": str(result.get(PREDICTIONS_KEY, "")) if status == STATUS_FINISHED else "",
         }
         rows = [row]
         for isr in json.loads(result.get(ISR_KEY, "[]")) if status == STATUS_FINISHED else []:
@@ -164,6 +179,8 @@ class RowContext:
                 m.COST_PARAMS: int(isr[m.COST_PARAMS]),
                 "learning_curve": [],
                 "error": "",
+                "checkpoint_uri": row["checkpoint_uri"],
+                "predictions": str(isr.get(PREDICTIONS_KEY, "")),
             })
         return rows
 

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from pipeline import metric_names as m
+from pipeline.deploy import Inference, checkpoint_uri, dataset_palette, gallery_samples, prediction_gallery
 from pipeline.measure import collect_fingerprint, format_fingerprint, format_isr, measure_latency_variants
 from pipeline.results_schema import STATUS_FINISHED, STATUS_INFEASIBLE
 from pipeline.search._cost import CostGate, latency_metrics
@@ -41,6 +42,8 @@ GATE_KEY = "search/gate_s"  # seconds of the cost gate (parameter and MAC counts
 DEVICE_KEY = "search/device"
 ERROR_KEY = "search/error"
 PRETRAINED_KEY = "search/pretrained"  # JSON of what the encoder inherited; empty when trained from scratch
+CHECKPOINT_KEY = "search/checkpoint_uri"  # final checkpoint of a finished trial
+PREDICTIONS_KEY = "search/predictions"  # JSON gallery of the trained model (pipeline.deploy.prediction_gallery)
 RUNS_DIR = "runs"  # <experiment dir>/runs/<run name>: the Ray Train run of each trained point
 
 
@@ -106,8 +109,8 @@ def _isr_applies(isr_stages: dict[str, int], encoder: tuple[int, ...] | None, de
 def evaluate_finished(
     checkpoint_path: str, context: TrialContext, eval_config: Any, precision: str
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Latency of the trained model, and one row per applicable ISR setting (factors, mIoU, pixel
-    accuracy, GMACs, params, latency).
+    """Latency and prediction thumbnails of the trained model, and one row per applicable ISR setting
+    (factors, mIoU, pixel accuracy, GMACs, params, latency, thumbnails).
 
     ISR rows are evaluated in the training precision (`precision`), the one the parent's mIoU was
     measured in, so a front compares an ISR variant with its parent under the same arithmetic.
@@ -122,6 +125,9 @@ def evaluate_finished(
     stages = model.isr_stages()
     training_setting = {part: (1,) * n for part, n in stages.items()}
     dataset = dataset_spec_from_dict(context.dataset)
+    samples = gallery_samples(dataset)
+    palette, inference = dataset_palette(dataset, context.num_classes), Inference(eval=eval_config)
+    gallery = prediction_gallery(model, samples, palette, inference)
     settings = [parse_isr_setting(text) for text in context.isr]
     settings = [(enc, dec) for enc, dec in settings if _isr_applies(stages, enc, dec)]
     rows = []
@@ -135,6 +141,7 @@ def evaluate_finished(
                 m.VAL_MIOU: metrics[m.VAL_MIOU],
                 m.VAL_PIXEL_ACC: metrics[m.VAL_PIXEL_ACC],
                 **context.gate.count(model),
+                PREDICTIONS_KEY: prediction_gallery(model, samples, palette, inference),
             }
         )
     variants = [functools.partial(_set_isr, training=training_setting, setting={})] + [
@@ -145,7 +152,7 @@ def evaluate_finished(
     model.set_isr(**training_setting)
     for row, timing in zip(rows, stats[1:]):
         row.update(latency_metrics(timing))
-    return latency_metrics(stats[0]), rows
+    return {**latency_metrics(stats[0]), PREDICTIONS_KEY: gallery}, rows
 
 
 def _set_isr(
@@ -243,6 +250,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
             **latency,
             STATUS_KEY: STATUS_FINISHED,
             CONSTRAINT_KEY: 0.0,
+            CHECKPOINT_KEY: checkpoint_uri(result.checkpoint_path),
             ISR_KEY: json.dumps(isr_rows),
             CURVE_KEY: json.dumps(curve),
             EVALUATION_KEY: time.time() - evaluation_started,

@@ -79,3 +79,15 @@ def test_bad_arguments_exit_2_with_a_clear_message(
 def test_unknown_model_names_the_presets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "no_such_model", *FAST]) == 2
     assert "segnext_t" in capsys.readouterr().err
+
+
+def test_onnxruntime_latency_under_the_same_protocol(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = profile_json([str(config_file), *FAST, "--runtime", "onnxruntime", "--no-audit"], capsys)
+    assert row["runtime"]["name"] == "onnxruntime" and row["runtime"]["provider"] == "CPUExecutionProvider"
+    assert row["latency_ms"]["repeats"] == 3
+    assert 0 < row["latency_ms"]["p10"] <= row["latency_ms"]["median"] <= row["latency_ms"]["p90"]
+
+
+def test_onnxruntime_refuses_torch_only_modes(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", str(config_file), *FAST, "--runtime", "onnxruntime", "--compile"]) == 2
+    assert "runtime onnxruntime: expected device cpu" in capsys.readouterr().err

@@ -113,6 +113,7 @@ def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Pat
     assert isr.iloc[0]["isr_encoder"] == "2,2,1,1" and isr.iloc[0]["isr_decoder"] == "2,2,2"
     assert isr.iloc[0][m.COST_GMACS] < trials.loc["t0000", m.COST_GMACS]  # pooling harder costs less
     assert json.loads(trials.loc["t0002", "hparams"]) == {"lr": 1e-7}
+    _check_deployment_columns(trials, isr.iloc[0], exp_dir, tmp_path)
     study_trials = optuna.load_study(study_name=spec.name, storage=f"sqlite:///{exp_dir / 'study.db'}").trials
     assert {t.number: t.user_attrs.get("status") for t in study_trials} == {0: "finished", 1: "infeasible", 2: "stopped"}
     assert [t.state.name for t in study_trials] == ["COMPLETE", "COMPLETE", "PRUNED"]  # stopped: no values told
@@ -125,3 +126,33 @@ def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Pat
     assert second.trials_before == 3 and second.trials_run == 0
     assert len(pd.read_parquet(exp_dir / RESULTS_FILE)) == len(rows)
     assert {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()} == stamps
+
+
+def _check_deployment_columns(trials: pd.DataFrame, isr: pd.Series, exp_dir: Path, tmp_path: Path) -> None:
+    """Finished rows name their checkpoint and carry thumbnails; their bundles rebuild the evaluated model."""
+    import torch
+
+    from pipeline.deploy import bundle_from_row, local_checkpoint
+    from pipeline.models import load_bundle
+    from pipeline.training import load_checkpoint_model
+
+    finished = trials.loc["t0000"]
+    assert finished["checkpoint_uri"].startswith("file://") and isr["checkpoint_uri"] == finished["checkpoint_uri"]
+    assert trials.loc["t0001", "checkpoint_uri"] == "" and trials.loc["t0002", "checkpoint_uri"] == ""
+    assert trials.loc["t0001", "predictions"] == "" and trials.loc["t0002", "predictions"] == ""
+    for row in (finished, isr):
+        gallery = json.loads(row["predictions"])
+        assert len(gallery) == 4 and all(set(e) == {"image", "truth", "pred"} for e in gallery)
+    images = torch.randn(1, 3, 64, 64)
+    with local_checkpoint(finished["checkpoint_uri"]) as directory:
+        model, _ = load_checkpoint_model(directory)
+    for row_id, isr_setting in (("t0000", None), (isr["row_id"], ((2, 2, 1, 1), (2, 2, 2)))):
+        bundle = load_bundle(bundle_from_row(exp_dir, row_id, tmp_path / row_id.replace("/", "_")))
+        assert bundle.info.metrics[m.VAL_MIOU] == pytest.approx(float(trials.loc["t0000", m.VAL_MIOU]) if
+                                                               isr_setting is None else float(isr[m.VAL_MIOU]))
+        assert len(bundle.info.class_names) == 10
+        model.set_isr(encoder=(1, 1, 1, 1), decoder=(1, 1, 1))
+        if isr_setting is not None:
+            model.set_isr(encoder=isr_setting[0], decoder=isr_setting[1])
+        with torch.no_grad():
+            assert torch.equal(bundle.model(images), model(images))

@@ -1,0 +1,157 @@
+"""From a result row to a model bundle: `bundle_from_row(experiment dir, row id, out dir)`.
+
+A finished trial's row names its final checkpoint (`checkpoint_uri`); an ISR row names its
+parent's checkpoint and carries its ISR factors. What the row does not say — class names,
+palette, normalisation, how validation ran — the search writes once per experiment into
+`<experiment dir>/deployment.json` (`write_experiment_info`), so a bundle needs neither the
+spec nor the dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+
+from pipeline import metric_names as m
+from pipeline.data import IMAGENET_MEAN, IMAGENET_STD, open_dataset, palette_for
+from pipeline.deploy._predict import GALLERY_IMAGES
+from pipeline.model_configs import ConfigError
+from pipeline.models import BundleInfo, write_bundle
+from pipeline.results_schema import KIND_ISR, RESULTS_FILE, STATUS_FINISHED
+from pipeline.storage import Location, write_text_atomic
+from pipeline.training import SYNTH_LAYOUT, DatasetSpec, EvalConfig, load_checkpoint_model
+
+EXPERIMENT_INFO_FILE = "deployment.json"
+ROW_METRICS = (m.VAL_MIOU, m.VAL_PIXEL_ACC, *m.COST_METRICS)
+
+
+def _val_source(dataset: DatasetSpec) -> Any:
+    return open_dataset(dataclasses.replace(dataset.dataset_config("val"), validate="none"))
+
+
+def dataset_palette(dataset: DatasetSpec, num_classes: int) -> tuple[tuple[int, int, int], ...]:
+    return palette_for("generic" if dataset.layout == SYNTH_LAYOUT else dataset.layout, num_classes)
+
+
+def gallery_samples(dataset: DatasetSpec, count: int = GALLERY_IMAGES) -> list[tuple[Any, Any]]:
+    """`count` validation pairs spread evenly over the split: the same images for every row."""
+    source = _val_source(dataset)
+    return [source.load(i) for i in source.validation_indices("sample", count)]
+
+
+def experiment_info(dataset: DatasetSpec, eval_config: EvalConfig, input_size: tuple[int, int]) -> dict[str, Any]:
+    """What every bundle of one experiment shares: classes, palette, normalisation, inference."""
+    source = _val_source(dataset)
+    return {
+        "class_names": list(source.class_names),
+        "palette": [list(c) for c in dataset_palette(dataset, source.num_classes)],
+        "mean": list(IMAGENET_MEAN),
+        "std": list(IMAGENET_STD),
+        "inference": eval_config.mode,
+        "window": list(eval_config.window),
+        "stride": list(eval_config.stride),
+        "input_size": list(input_size),
+    }
+
+
+def write_experiment_info(experiment_dir: Location, info: dict[str, Any]) -> Location:
+    location = experiment_dir.join(EXPERIMENT_INFO_FILE)
+    write_text_atomic(location, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    return location
+
+
+def read_experiment_info(experiment_dir: Path) -> dict[str, Any]:
+    path = experiment_dir / EXPERIMENT_INFO_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: missing (the search writes it when it starts; run `segnas search` on the spec again)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def find_row(experiment_dir: Path, row_id: str) -> dict[str, Any]:
+    path = experiment_dir / RESULTS_FILE
+    if not path.is_file():
+        raise ConfigError(f"{experiment_dir}: no {RESULTS_FILE} (expected an experiment directory of `segnas search`)")
+    rows = pd.read_parquet(path)
+    match = rows[rows["row_id"] == row_id]
+    if match.empty:
+        known = ", ".join(rows["row_id"].head(8))
+        raise ConfigError(f"{path}: no row {row_id!r}; rows include {known}{', ...' if len(rows) > 8 else ''}")
+    return match.iloc[0].to_dict()
+
+
+def checkpoint_uri(path: str) -> str:
+    """A checkpoint location as a URI: local paths become file:// URIs, other URIs stay as they are."""
+    return path if urlparse(path).scheme not in ("", "file") else Path(path).resolve().as_uri()
+
+
+@contextlib.contextmanager
+def local_checkpoint(uri: str) -> Iterator[Path]:
+    """A local directory holding the checkpoint at `uri` (copied down first when it is remote)."""
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file"):
+        path = Path(unquote(parsed.path) if parsed.scheme else uri)
+        if not path.is_dir():
+            raise ConfigError(f"checkpoint_uri {uri}: no such checkpoint directory")
+        yield path
+        return
+    import pyarrow.fs
+
+    filesystem, remote = pyarrow.fs.FileSystem.from_uri(uri)
+    with tempfile.TemporaryDirectory(prefix="segnas-checkpoint-") as local:
+        pyarrow.fs.copy_files(remote, local, source_filesystem=filesystem)
+        yield Path(local)
+
+
+def _factors(text: str) -> tuple[int, ...] | None:
+    return tuple(int(f) for f in text.split(",")) if text else None
+
+
+def bundle_from_row(experiment_dir: str | Path, row_id: str, out_dir: str | Path) -> Path:
+    """Write the bundle of one results row of an experiment; returns the bundle directory."""
+    experiment = Path(experiment_dir)
+    row = find_row(experiment, row_id)
+    uri = str(row.get("checkpoint_uri") or "")
+    if row["status"] != STATUS_FINISHED or not uri:
+        raise ConfigError(
+            f"{experiment / RESULTS_FILE}: row {row_id!r} is {row['status']} and names no checkpoint "
+            "(only finished trials and their ISR rows keep their final weights)"
+        )
+    shared = read_experiment_info(experiment)
+    with local_checkpoint(uri) as directory:
+        model, config = load_checkpoint_model(directory)
+    metrics = {name: float(row[name]) for name in ROW_METRICS if name in row and not math.isnan(float(row[name]))}
+    metrics["epochs"] = float(row["epochs"])
+    info = BundleInfo(
+        model_config=config,
+        class_names=tuple(shared["class_names"]),
+        palette=tuple(tuple(c) for c in shared["palette"]),
+        mean=tuple(shared["mean"]),
+        std=tuple(shared["std"]),
+        isr_encoder=_factors(str(row["isr_encoder"])) if row["kind"] == KIND_ISR else None,
+        isr_decoder=_factors(str(row["isr_decoder"])) if row["kind"] == KIND_ISR else None,
+        inference=shared["inference"],
+        window=tuple(shared["window"]),
+        stride=tuple(shared["stride"]),
+        input_size=tuple(shared["input_size"]),
+        metrics=metrics,
+        source={
+            "experiment": str(row["experiment"]),
+            "experiment_dir": str(experiment.resolve()),
+            "row_id": row_id,
+            "arch_id": str(row["arch_id"]),
+            "checkpoint_uri": uri,
+            "device": str(row["device"]),
+            "code_version": str(row["code_version"]),
+        },
+    )
+    model.set_isr(encoder=info.isr_encoder, decoder=info.isr_decoder)
+    return write_bundle(out_dir, model, info)

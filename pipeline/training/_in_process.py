@@ -113,7 +113,8 @@ def fit_in_process(
     from pipeline.training._loop import Trainer
     from pipeline.training._ray import TrainResult, _write_history, resume
 
-    location = resolve_location(storage_path).join(run_name)
+    storage = storage_path if isinstance(storage_path, Location) else resolve_location(storage_path)
+    location = storage.join(run_name)
     run_dir = location.local_path  # local storage only: object storage goes through `fit_model`
     spec = dataset if isinstance(dataset, DatasetSpec) else dataset_spec_from_dict(dataset)
     spec = spec.with_root(run_dir)

@@ -47,7 +47,8 @@ class RayCluster:
 
     def environment(self) -> dict[str, str]:
         """Environment of a client process (driver, `segnas submit`) of this cluster and no other."""
-        return {**os.environ, "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
+        return {**_environ_without_ray(), "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token",
+                "RAY_AUTH_TOKEN": self.token}
 
 
 def free_ports(count: int) -> list[int]:
@@ -69,6 +70,12 @@ def _node_ports(ports: Iterator[int]) -> list[str]:
                 "dashboard-agent-listen-port", "metrics-export-port")
     workers = ",".join(str(next(ports)) for _ in range(WORKER_PORTS))
     return [*(f"--{service}={next(ports)}" for service in services), f"--worker-port-list={workers}"]
+
+
+def _environ_without_ray() -> dict[str, str]:
+    """This process's environment less Ray's settings: the session's local head puts its address and
+    its local-only switch there, which would point the cluster's nodes and clients at that head."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
 
 
 def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -117,8 +124,7 @@ def start_cluster(temp_dir: Path) -> RayCluster:
     cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
     # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "PATH": path}
-    env.pop("RAY_ADDRESS", None)
+    env = {**_environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "PATH": path}
     try:
         cluster.processes["head"] = _start_node(
             "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",

@@ -5,7 +5,9 @@ shape arithmetic is recorded symbolically and `dynamic=True` yields one graph fo
 width. TorchScript is `torch.jit.trace`: a trace records one run, so every `TracerWarning` (a
 tensor turned into a Python value, which freezes the traced input's answer into the graph) fails
 the export, except the size checks inside `torch.nn.functional`'s normalisation functions,
-which raise on a degenerate input and never steer the computation. `dynamic=True` for
+which raise on a degenerate input and never steer the computation, and the clipping of EFA's
+pooling window to a side shorter than it (`EmbeddingFreeAttention._floor_window`), which leaves
+the window at the pooling ratio on every side at least that long. `dynamic=True` for
 TorchScript re-runs the trace on a second input size and fails unless it matches eager.
 
 Input: (B, 3, H, W) float32, the bundle's normalisation applied; output: logits (B, K, H, W).
@@ -27,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pipeline.model_configs import ConfigError
+from pipeline.models.efa import EmbeddingFreeAttention
 
 EXPORT_FORMATS = ("onnx", "torchscript")
 DEFAULT_OPSET = 18  # the lowest opset the torch.export-based ONNX exporter emits directly
@@ -131,19 +134,18 @@ def _quiet_exporter() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _size_check_lines() -> list[tuple[int, int]]:
-    """Line ranges of the normalisation size checks in torch.nn.functional (see the module doc)."""
+def _size_check_lines() -> list[tuple[Path, int, int]]:
+    """Files and line ranges of the size checks a trace may warn in (see the module doc)."""
     ranges = []
-    for check in (F._verify_batch_size, F._verify_spatial_size):
+    for check in (F._verify_batch_size, F._verify_spatial_size, EmbeddingFreeAttention._floor_window):
         lines, first = inspect.getsourcelines(check)
-        ranges.append((first, first + len(lines)))
+        ranges.append((Path(inspect.getsourcefile(check)).resolve(), first, first + len(lines)))
     return ranges
 
 
 def _is_size_check(warning: warnings.WarningMessage) -> bool:
-    return Path(warning.filename).resolve() == Path(F.__file__).resolve() and any(
-        first <= warning.lineno < end for first, end in _size_check_lines()
-    )
+    path = Path(warning.filename).resolve()
+    return any(path == file and first <= warning.lineno < end for file, first, end in _size_check_lines())
 
 
 def trace_model(model: nn.Module, images: torch.Tensor) -> torch.jit.ScriptModule:

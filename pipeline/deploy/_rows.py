@@ -27,7 +27,7 @@ from pipeline.deploy._predict import GALLERY_IMAGES
 from pipeline.model_configs import ConfigError
 from pipeline.models import BundleInfo, write_bundle
 from pipeline.results_schema import KIND_ISR, RESULTS_FILE, STATUS_FINISHED
-from pipeline.storage import Location, write_text_atomic
+from pipeline.storage import Location, resolve_location, write_text_atomic
 from pipeline.training import SYNTH_LAYOUT, DatasetSpec, EvalConfig, load_checkpoint_model
 
 EXPERIMENT_INFO_FILE = "deployment.json"
@@ -63,8 +63,9 @@ def experiment_info(dataset: DatasetSpec, eval_config: EvalConfig, input_size: t
     }
 
 
-def write_experiment_info(experiment_dir: Location, info: dict[str, Any]) -> Location:
-    location = experiment_dir.join(EXPERIMENT_INFO_FILE)
+def write_experiment_info(experiment_dir: str | Path | Location, info: dict[str, Any]) -> Location:
+    location = resolve_location(experiment_dir) if not isinstance(experiment_dir, Location) else experiment_dir
+    location = location.join(EXPERIMENT_INFO_FILE)
     write_text_atomic(location, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return location
 

@@ -90,10 +90,11 @@ class EmbeddingFreeAttention(nn.Module):
 
     def _floor_window(self, grid: torch.Tensor) -> tuple[int, int]:
         """The pooling window, clipped to a side shorter than it: tiny maps (and high ISR factors) keep
-        one token, not none. While a graph is captured (tracing, export) it is the ratio itself, read
-        from no shape, so the graph holds for every input whose sides are at least the ratio."""
+        one token, not none. Under `torch.export` (ONNX export) the sides are symbolic and the window
+        is the ratio itself, so the graph holds for every input whose sides are at least the ratio; a
+        trace (TorchScript, MAC counting) records the clipped window of its input size."""
         ratio = self.effective_ratio
-        if torch.jit.is_tracing() or torch.compiler.is_exporting():
+        if torch.compiler.is_exporting():
             return ratio, ratio
         height, width = grid.shape[-2:]
         return min(ratio, height), min(ratio, width)

@@ -94,11 +94,18 @@ def test_error_reason_falls_back_to_the_last_line() -> None:
 def test_ray_tune_and_optuna_records_go_to_the_log_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     import logging
 
+    import optuna
+
     from pipeline.search._driver import _ray_output
 
-    with _ray_output(tmp_path / "ray.log", verbose=False):
-        logging.getLogger("ray.tune.analysis.experiment_analysis").warning("Failed to fetch metrics")
-        logging.getLogger("optuna.storages._rdb.storage").info("A new study created")
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)  # Optuna's default; another test may have lowered it
+    try:
+        with _ray_output(tmp_path / "ray.log", verbose=False):
+            logging.getLogger("ray.tune.analysis.experiment_analysis").warning("Failed to fetch metrics")
+            logging.getLogger("optuna.storages._rdb.storage").info("A new study created")
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     assert capsys.readouterr().err == ""
     text = (tmp_path / "ray.log").read_text()
     assert "Failed to fetch metrics" in text and "A new study created" in text

@@ -211,12 +211,14 @@ def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = No
     """Connect this process to Ray for the duration of the block.
 
     A Ray already initialized in this process is used as it is (tests share one); an `address`
-    is joined; otherwise a local head with `num_cpus` (default: every CPU) is started and stopped.
+    — or else `$RAY_ADDRESS`, which a Ray job's driver is given by its cluster — is joined;
+    otherwise a local head with `num_cpus` (default: every CPU) is started and stopped.
     Yields the local head, or None when none was started here.
     """
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         yield None
         return
+    address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
         import ray
 

@@ -50,7 +50,9 @@ KILL_TIMEOUT_S = 300
 
 def _search(spec_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main())"]
-    return subprocess.Popen([*command, "search", str(spec_path)],
+    # As a user would run it: its own local head (the session head's address stays out of its environment).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    return subprocess.Popen([*command, "search", str(spec_path)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 

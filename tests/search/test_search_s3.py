@@ -50,8 +50,8 @@ KILL_TIMEOUT_S = 300
 
 def _search(spec_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main())"]
-    # As a user would run it: its own local head (the session head's address stays out of its environment).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    # Its own local head, as a user's run would start: the session head's address stays out.
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     return subprocess.Popen([*command, "search", str(spec_path)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 

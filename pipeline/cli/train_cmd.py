@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline import metric_names as m
     from pipeline.training import (
         HISTORY_FILE,
+        alive_node_resources,
         check_dataset,
         check_resources,
         fit_model,
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     model_config = spec.model.model_config_dict(num_classes)
     train = spec.model.train_with_weights(spec.train, model_config)
     with ray_connection(args.address or spec.ray.address, scratch, log_to_driver=True):
-        check_resources(ray.cluster_resources(), spec.scaling, 0.0)
+        check_resources(ray.cluster_resources(), spec.scaling, 0.0, nodes=alive_node_resources(ray.nodes()))
         print(
             f"segnas train: {spec.name}: {spec.train.epochs} epochs on {spec.scaling.num_workers} worker(s) "
             f"({'GPU' if spec.scaling.use_gpu else 'CPU'}), run dir {experiment_dir.uri}",

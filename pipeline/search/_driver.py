@@ -46,7 +46,14 @@ from pipeline.search._searcher import (
     known_points_from_rows,
 )
 from pipeline.search._study import open_study_storage
-from pipeline.search._trial import RUNS_DIR, TrialContext, search_trial_fn, trial_name, trial_resources
+from pipeline.search._trial import (
+    RUNS_DIR,
+    TrialContext,
+    search_trial_fn,
+    trial_name,
+    trial_placement,
+    trial_resources,
+)
 from pipeline.specs._search import SearchSpec
 from pipeline.storage import Location, copy_file, staged
 from reports import PARETO_FILE, REPORT_FILE, write_report
@@ -79,12 +86,20 @@ class SearchOutcome:
         return self.stop_reason is None and self.rows_pending == 0 and self.trials_done >= self.num_samples
 
 
-def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None) -> int:
-    """How many trials fit at once: cluster CPUs (and GPUs) over one trial's workers plus its driver."""
+def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None,
+                       gpu_latency: bool = False, nodes: list[dict[str, float]] | None = None) -> int:
+    """How many trials fit at once: the cluster's CPUs, and GPUs, over what one trial holds.
+
+    GPUs count only on nodes of `scaling.accelerator_type` when it is set (`nodes`: the alive
+    nodes' resources); a fractional `gpus_per_worker` fits several trials on one GPU.
+    """
+    from pipeline.training import trial_gpus, usable_gpus
+
     cpus = scaling.num_workers * scaling.cpus_per_worker + trial_cpus
     fits = math.floor(cluster.get("CPU", 0.0) / cpus) if cpus > 0 else 1_000_000
-    if scaling.use_gpu:
-        fits = min(fits, math.floor(cluster.get("GPU", 0.0) / (scaling.num_workers * scaling.gpus_per_worker)))
+    gpus = trial_gpus(scaling, gpu_latency)
+    if gpus > 0:
+        fits = min(fits, math.floor(usable_gpus(cluster, scaling, nodes) / gpus + 1e-9))
     fits = max(1, fits)
     return min(fits, cap) if cap is not None else fits
 
@@ -185,11 +200,12 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
     import ray
     from ray import tune
 
-    from pipeline.training import check_resources, dataset_spec_to_dict, train_config_to_dict
+    from pipeline.training import alive_node_resources, check_resources, dataset_spec_to_dict, train_config_to_dict
 
     search: SearchSpec = spec.search
-    cluster = ray.cluster_resources()
-    check_resources(cluster, spec.scaling, search.trial_cpus, search.latency.device == "cuda")
+    cluster, nodes = ray.cluster_resources(), alive_node_resources(ray.nodes())
+    latency_gpu = search.latency.device == "cuda"
+    check_resources(cluster, spec.scaling, search.trial_cpus, latency_gpu, nodes)
     storage = open_study_storage(exp, spec.storage.study)
     _requeue_interrupted(storage, spec.name)
     evaluated, stopped = known_points_from_rows(rows, search)
@@ -217,9 +233,10 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         driver_threads=max(1, math.ceil(search.trial_cpus)),
         pretrained=search.pretrained,
     )
-    resources = trial_resources(spec.scaling, exp.join(RUNS_DIR), search.trial_cpus, DRIVER_MEMORY_BYTES,
-                                search.latency.device == "cuda")
-    concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent)
+    resources = trial_placement(spec.scaling, trial_resources(spec.scaling, exp.join(RUNS_DIR), search.trial_cpus,
+                                                              DRIVER_MEMORY_BYTES, latency_gpu))
+    concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent, latency_gpu,
+                                     nodes)
     row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                              spec.scaling.num_workers, _code_version(), _library_versions())
     writer = ResultsCallback(exp, row_context)

@@ -31,7 +31,7 @@ from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_K
 from pipeline.search._space import SearchSpace
 from pipeline.specs._search import parse_isr_setting
 from pipeline.storage import Location, local_copy
-from pipeline.training import ScalingSpec, TrainConfig
+from pipeline.training import ACCELERATOR_SHARE, ScalingSpec, TrainConfig, accelerator_resource
 
 # Further keys of a trial's last result, read by the results writer.
 ISR_KEY = "search/isr_rows"  # JSON list of {isr_encoder, isr_decoder, metrics...}
@@ -68,25 +68,41 @@ def in_process(scaling: ScalingSpec, storage: Location) -> bool:
     """Single-worker trials train inside their Tune trial process: no Ray Train run to start per trial.
 
     Only on local (or shared-mount) storage: on object storage Ray Train's run uploads the checkpoints.
+    Such a trial's Tune actor takes the worker's resources (`trial_resources`): the same GPU share
+    and accelerator model as a Ray Train worker, so the scaling fields apply on both paths.
     """
     return scaling.num_workers == 1 and storage.is_local
 
 
 def trial_resources(scaling: ScalingSpec, storage: Location, driver_cpus: float, driver_memory: int,
                     latency_gpu: bool) -> dict[str, float]:
-    """What one trial's Tune actor reserves: its driver's share, plus the worker's when it trains in-process.
+    """The one placement-group bundle of a trial's Tune actor: its driver's share, plus the worker's
+    when it trains in-process (CPUs, GPU share, accelerator model), so Tune places an in-process
+    trial exactly where Ray Train would have placed its single worker.
 
-    The memory share makes the bundle non-empty (Ray rejects an all-zero request) when the driver
-    needs no core of its own.
+    The placement strategy has nothing to arrange in a one-bundle group; it shapes the worker group
+    of a multi-worker trial (`fit_model`). The memory share makes the bundle non-empty (Ray rejects
+    an all-zero request) when the driver needs no core of its own.
     """
-    resources: dict[str, float] = {"cpu": driver_cpus, "memory": driver_memory}
+    bundle: dict[str, float] = {"CPU": driver_cpus, "memory": driver_memory}
+    on_accelerator = latency_gpu  # the driver times its model on a GPU, which must be of the spec's model too
     if in_process(scaling, storage):
-        resources["cpu"] += scaling.cpus_per_worker
+        bundle["CPU"] += scaling.cpus_per_worker
         if scaling.use_gpu:
-            resources["gpu"] = scaling.gpus_per_worker
+            bundle["GPU"] = scaling.gpus_per_worker
+            on_accelerator = True
     if latency_gpu:
-        resources["gpu"] = max(resources.get("gpu", 0.0), 1.0)  # the trial driver times its model on a GPU
-    return resources
+        bundle["GPU"] = max(bundle.get("GPU", 0.0), 1.0)
+    if on_accelerator and scaling.accelerator_type is not None:
+        bundle[accelerator_resource(scaling.accelerator_type)] = ACCELERATOR_SHARE
+    return bundle
+
+
+def trial_placement(scaling: ScalingSpec, bundle: dict[str, float]) -> Any:
+    """The trial's `tune.PlacementGroupFactory`: its one bundle, under the spec's placement strategy."""
+    from ray import tune
+
+    return tune.PlacementGroupFactory([bundle], strategy=scaling.placement_strategy)
 
 
 def trial_name(number: int) -> str:

@@ -24,10 +24,21 @@ from pipeline.training._config import (
     train_config_from_dict,
     train_config_to_dict,
 )
+from pipeline.training._resources import (
+    ResourceError,
+    accelerator_types,
+    alive_node_resources,
+    check_resources,
+    trial_gpus,
+    usable_gpus,
+)
 from pipeline.training._specs import (
+    ACCELERATOR_SHARE,
+    PLACEMENT_STRATEGIES,
     SYNTH_LAYOUT,
     DatasetSpec,
     ScalingSpec,
+    accelerator_resource,
     dataset_spec_from_dict,
     dataset_spec_to_dict,
     prepare_dataset,
@@ -47,8 +58,6 @@ _LAZY = {
     "shard_indices": ("pipeline.training._loading", "shard_indices"),
     "LocalRay": ("pipeline.training._local_ray", "LocalRay"),
     "RayStartError": ("pipeline.training._local_ray", "RayStartError"),
-    "ResourceError": ("pipeline.training._local_ray", "ResourceError"),
-    "check_resources": ("pipeline.training._local_ray", "check_resources"),
     "free_port": ("pipeline.training._local_ray", "free_port"),
     "ray_connection": ("pipeline.training._local_ray", "ray_connection"),
     "start_local_ray": ("pipeline.training._local_ray", "start_local_ray"),
@@ -83,6 +92,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ACCELERATOR_SHARE",
     "AuxConfig",
     "CLASS_IOU_PREFIX",
     "DatasetSpec",
@@ -95,6 +105,7 @@ __all__ = [
     "NonFiniteError",
     "OHEMConfig",
     "OPTIMIZERS",
+    "PLACEMENT_STRATEGIES",
     "RayStartError",
     "ResourceError",
     "PRECISIONS",
@@ -107,6 +118,9 @@ __all__ = [
     "TrainResult",
     "Trainer",
     "TrainingModule",
+    "accelerator_resource",
+    "accelerator_types",
+    "alive_node_resources",
     "all_reduce_confusion",
     "build_optimizer",
     "build_scheduler",
@@ -136,5 +150,7 @@ __all__ = [
     "slide_inference",
     "train_config_from_dict",
     "train_config_to_dict",
+    "trial_gpus",
     "update_confusion",
+    "usable_gpus",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import shutil
@@ -43,25 +44,6 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: signal this process when its parent 
 
 class RayStartError(ConfigError):
     """The local Ray head could not be started or reached."""
-
-
-class ResourceError(ConfigError):
-    """The spec asks for more than the Ray cluster has."""
-
-
-def check_resources(cluster: dict[str, float], scaling: Any, trial_cpus: float, gpu_latency: bool = False) -> None:
-    """One trial (its workers and its driver) must fit the cluster, or no trial ever starts."""
-    cpus = scaling.num_workers * scaling.cpus_per_worker + trial_cpus
-    have = cluster.get("CPU", 0.0)
-    if cpus > have:
-        raise ResourceError(
-            f"scaling: one trial needs {cpus:g} CPUs (num_workers {scaling.num_workers} x cpus_per_worker "
-            f"{scaling.cpus_per_worker} + search.trial_cpus {trial_cpus:g}), but the Ray cluster has {have:g}"
-        )
-    gpus = (scaling.num_workers * scaling.gpus_per_worker if scaling.use_gpu else 0) + (1 if gpu_latency else 0)
-    if gpus > cluster.get("GPU", 0.0):
-        raise ResourceError(f"scaling: one trial needs {gpus:g} GPUs, but the Ray cluster has "
-                            f"{cluster.get('GPU', 0.0):g}")
 
 
 @dataclass(frozen=True)
@@ -117,9 +99,10 @@ def _head_preexec() -> Callable[[], None]:
     return preexec
 
 
-def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None) -> LocalRay:
-    """Start a loopback-only Ray head with `num_cpus` CPUs (GPUs: Ray's detection unless given);
-    its output goes to `<log_dir>/ray-head.log`."""
+def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None,
+                    resources: dict[str, float] | None = None) -> LocalRay:
+    """Start a loopback-only Ray head with `num_cpus` CPUs (GPUs: Ray's detection unless given) and
+    any custom `resources` (`{"accelerator_type:H100": 1}`); its output goes to `<log_dir>/ray-head.log`."""
     log_dir.mkdir(parents=True, exist_ok=True)
     gcs_port, dashboard_port = free_port(), free_port()
     gcs_address = f"{LOCALHOST}:{gcs_port}"
@@ -137,6 +120,7 @@ def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None) -
         "--dashboard-host", LOCALHOST, "--dashboard-port", str(dashboard_port), "--include-dashboard", "true",
         "--dashboard-agent-listen-port", str(free_port()), "--ray-client-server-port", str(free_port()),
         "--num-cpus", str(num_cpus), *(["--num-gpus", str(num_gpus)] if num_gpus is not None else []),
+        *(["--resources", json.dumps(resources)] if resources else []),
     ]
     log_file = log_dir / HEAD_LOG
     with open(log_file, "w") as log:

@@ -218,7 +218,9 @@ def fit_model(
         scaling_config=ScalingConfig(
             num_workers=scaling.num_workers,
             use_gpu=scaling.use_gpu,
-            resources_per_worker=scaling.resources_per_worker(),
+            resources_per_worker=scaling.resources_per_worker(),  # GPU share and accelerator model included
+            accelerator_type=scaling.accelerator_type,
+            placement_strategy=scaling.placement_strategy,
         ),
         run_config=RunConfig(
             name=run_name,

@@ -7,6 +7,7 @@ plain dicts; `pipeline.specs` parses them from YAML.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,22 @@ def prepare_dataset(spec: DatasetSpec) -> int:
     return open_dataset(dataclasses.replace(spec.dataset_config("train"), validate="none")).num_classes
 
 
+PLACEMENT_STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")  # Ray placement group strategies
+ACCELERATOR_PREFIX = "accelerator_type:"  # Ray's node resource naming a node's accelerator model
+# What a worker takes of a node's accelerator resource (Ray Train's own figure): the resource marks
+# nodes of that model, so any number of workers may hold a share of it at once.
+ACCELERATOR_SHARE = 0.001
+ACCELERATOR_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
 @dataclass(frozen=True)
 class ScalingSpec:
     num_workers: int = 2  # Ray Train workers (one process each; DDP over gloo on CPU, NCCL on GPU)
-    use_gpu: bool = False  # one GPU per worker when true
+    use_gpu: bool = False  # train on GPUs (gpus_per_worker each) when true
     cpus_per_worker: int = 1  # also the torch thread count of each worker
-    gpus_per_worker: float = 1.0  # used only with use_gpu; fractions share a GPU
+    gpus_per_worker: float = 1.0  # used only with use_gpu; fractions (0.5) let several trials share a GPU
+    accelerator_type: str | None = None  # e.g. "H100", "A100": only nodes with that GPU model (use_gpu only)
+    placement_strategy: str = "PACK"  # how a run's workers spread over nodes (Ray placement group strategy)
 
     def __post_init__(self) -> None:
         for field in ("num_workers", "cpus_per_worker"):
@@ -106,12 +117,29 @@ class ScalingSpec:
         g = self.gpus_per_worker
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 < g <= 8:
             _fail("ScalingSpec", "gpus_per_worker", "a number in (0, 8]", g)
+        if g > 1 and g != int(g):
+            _fail("ScalingSpec", "gpus_per_worker", "a fraction of one GPU or a whole number of GPUs", g)
+        t = self.accelerator_type
+        if t is not None and (not isinstance(t, str) or not ACCELERATOR_PATTERN.match(t)):
+            _fail("ScalingSpec", "accelerator_type", "an accelerator model such as 'H100' or 'A100', or null", t)
+        if t is not None and not self.use_gpu:
+            _fail("ScalingSpec", "accelerator_type", "null unless use_gpu is true", t)
+        if self.placement_strategy not in PLACEMENT_STRATEGIES:
+            _fail("ScalingSpec", "placement_strategy", f"one of {PLACEMENT_STRATEGIES!r}", self.placement_strategy)
 
     def resources_per_worker(self) -> dict[str, float]:
+        """One worker's Ray resources (the bundle of its placement group), accelerator share included."""
         resources: dict[str, float] = {"CPU": float(self.cpus_per_worker)}
         if self.use_gpu:
             resources["GPU"] = float(self.gpus_per_worker)
+        if self.accelerator_type is not None:
+            resources[accelerator_resource(self.accelerator_type)] = ACCELERATOR_SHARE
         return resources
+
+
+def accelerator_resource(accelerator_type: str) -> str:
+    """The node resource Ray gives every node with GPUs of this model (`accelerator_type:H100`)."""
+    return f"{ACCELERATOR_PREFIX}{accelerator_type}"
 
 
 def dataset_spec_to_dict(spec: DatasetSpec) -> dict[str, Any]:

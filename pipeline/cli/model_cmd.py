@@ -1,4 +1,8 @@
-"""`segnas model get EXPERIMENT ROW_ID -o DIR`: the bundle of one results row (weights, config, classes)."""
+"""`segnas model get EXPERIMENT ROW_ID -o DIR`: the bundle of one results row (weights, config, classes).
+
+EXPERIMENT is an experiment directory or an `s3://` prefix (its endpoint and keys from the
+standard AWS variables); the bundle is written to a local directory.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     get = actions.add_parser("get", help="write the bundle of one results row", description="write the bundle of one "
                              "results row: weights (weights_only-safe), model config, ISR setting, class names, "
                              "palette, normalisation, inference mode and the row's metrics")
-    get.add_argument("experiment", type=Path, metavar="EXPERIMENT_DIR", help="directory holding results.parquet")
+    # A string, not a Path: Path would fold the "//" of an s3:// URI.
+    get.add_argument("experiment", metavar="EXPERIMENT_DIR",
+                     help="directory or s3://bucket/prefix holding results.parquet (S3 endpoint and keys: the "
+                          "standard AWS_* variables)")
     get.add_argument("row_id", metavar="ROW_ID", help="row_id of the row (e.g. t0003, or t0003/isr=2,2,1,1/2,2,2)")
     get.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="bundle directory to write")
 

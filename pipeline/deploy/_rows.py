@@ -4,7 +4,8 @@ A finished trial's row names its final checkpoint (`checkpoint_uri`); an ISR row
 parent's checkpoint and carries its ISR factors. What the row does not say — class names,
 palette, normalisation, how validation ran — the search writes once per experiment into
 `<experiment dir>/deployment.json` (`write_experiment_info`), so a bundle needs neither the
-spec nor the dataset.
+spec nor the dataset. The experiment may be a local directory or an `s3://` prefix: rows, the
+experiment's info and the checkpoint are all read through `pipeline.storage`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import contextlib
 import dataclasses
 import json
 import math
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
-
-import pandas as pd
 
 from pipeline import metric_names as m
 from pipeline.data import IMAGENET_MEAN, IMAGENET_STD, open_dataset, palette_for
@@ -27,7 +25,7 @@ from pipeline.deploy._predict import GALLERY_IMAGES
 from pipeline.model_configs import ConfigError
 from pipeline.models import BundleInfo, write_bundle
 from pipeline.results_schema import KIND_ISR, RESULTS_FILE, STATUS_FINISHED
-from pipeline.storage import Location, resolve_location, write_text_atomic
+from pipeline.storage import Location, local_copy, read_table, read_text, resolve_location, write_text_atomic
 from pipeline.training import SYNTH_LAYOUT, DatasetSpec, EvalConfig, load_checkpoint_model
 
 EXPERIMENT_INFO_FILE = "deployment.json"
@@ -70,22 +68,32 @@ def write_experiment_info(experiment_dir: str | Path | Location, info: dict[str,
     return location
 
 
-def read_experiment_info(experiment_dir: Path) -> dict[str, Any]:
-    path = experiment_dir / EXPERIMENT_INFO_FILE
-    if not path.is_file():
-        raise ConfigError(f"{path}: missing (the search writes it when it starts; run `segnas search` on the spec again)")
-    return json.loads(path.read_text(encoding="utf-8"))
+def _experiment_location(experiment_dir: str | Path | Location) -> Location:
+    """An experiment directory or `s3://` prefix; the endpoint and keys of an S3 one come from the
+    standard AWS variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, ...)."""
+    if isinstance(experiment_dir, Location):
+        return experiment_dir
+    return resolve_location(experiment_dir, field="EXPERIMENT_DIR")
 
 
-def find_row(experiment_dir: Path, row_id: str) -> dict[str, Any]:
-    path = experiment_dir / RESULTS_FILE
-    if not path.is_file():
-        raise ConfigError(f"{experiment_dir}: no {RESULTS_FILE} (expected an experiment directory of `segnas search`)")
-    rows = pd.read_parquet(path)
+def read_experiment_info(experiment_dir: str | Path | Location) -> dict[str, Any]:
+    location = _experiment_location(experiment_dir).join(EXPERIMENT_INFO_FILE)
+    if not location.is_file():
+        raise ConfigError(f"{location.uri}: missing (the search writes it when it starts; run `segnas search` on "
+                          "the spec again)")
+    return json.loads(read_text(location))
+
+
+def find_row(experiment_dir: str | Path | Location, row_id: str) -> dict[str, Any]:
+    experiment = _experiment_location(experiment_dir)
+    location = experiment.join(RESULTS_FILE)
+    if not location.is_file():
+        raise ConfigError(f"{experiment.uri}: no {RESULTS_FILE} (expected an experiment directory of `segnas search`)")
+    rows = read_table(location).to_pandas()
     match = rows[rows["row_id"] == row_id]
     if match.empty:
         known = ", ".join(rows["row_id"].head(8))
-        raise ConfigError(f"{path}: no row {row_id!r}; rows include {known}{', ...' if len(rows) > 8 else ''}")
+        raise ConfigError(f"{location.uri}: no row {row_id!r}; rows include {known}{', ...' if len(rows) > 8 else ''}")
     return match.iloc[0].to_dict()
 
 
@@ -96,7 +104,7 @@ def checkpoint_uri(path: str) -> str:
 
 @contextlib.contextmanager
 def local_checkpoint(uri: str) -> Iterator[Path]:
-    """A local directory holding the checkpoint at `uri` (copied down first when it is remote)."""
+    """A local directory holding the checkpoint at `uri` (copied down through `pipeline.storage` when remote)."""
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path) if parsed.scheme else uri)
@@ -104,26 +112,26 @@ def local_checkpoint(uri: str) -> Iterator[Path]:
             raise ConfigError(f"checkpoint_uri {uri}: no such checkpoint directory")
         yield path
         return
-    import pyarrow.fs
-
-    filesystem, remote = pyarrow.fs.FileSystem.from_uri(uri)
-    with tempfile.TemporaryDirectory(prefix="segnas-checkpoint-") as local:
-        pyarrow.fs.copy_files(remote, local, source_filesystem=filesystem)
-        yield Path(local)
+    location = resolve_location(uri, field="checkpoint_uri")
+    if not location.exists():
+        raise ConfigError(f"checkpoint_uri {uri}: no such checkpoint directory")
+    with local_copy(location) as directory:
+        yield directory
 
 
 def _factors(text: str) -> tuple[int, ...] | None:
     return tuple(int(f) for f in text.split(",")) if text else None
 
 
-def bundle_from_row(experiment_dir: str | Path, row_id: str, out_dir: str | Path) -> Path:
-    """Write the bundle of one results row of an experiment; returns the bundle directory."""
-    experiment = Path(experiment_dir)
+def bundle_from_row(experiment_dir: str | Path | Location, row_id: str, out_dir: str | Path) -> Path:
+    """Write the bundle of one results row of an experiment (a directory or `s3://` prefix); returns
+    the bundle directory, which is always local."""
+    experiment = _experiment_location(experiment_dir)
     row = find_row(experiment, row_id)
     uri = str(row.get("checkpoint_uri") or "")
     if row["status"] != STATUS_FINISHED or not uri:
         raise ConfigError(
-            f"{experiment / RESULTS_FILE}: row {row_id!r} is {row['status']} and names no checkpoint "
+            f"{experiment.join(RESULTS_FILE).uri}: row {row_id!r} is {row['status']} and names no checkpoint "
             "(only finished trials and their ISR rows keep their final weights)"
         )
     shared = read_experiment_info(experiment)
@@ -146,7 +154,7 @@ def bundle_from_row(experiment_dir: str | Path, row_id: str, out_dir: str | Path
         metrics=metrics,
         source={
             "experiment": str(row["experiment"]),
-            "experiment_dir": str(experiment.resolve()),
+            "experiment_dir": experiment.uri,
             "row_id": row_id,
             "arch_id": str(row["arch_id"]),
             "checkpoint_uri": uri,

@@ -41,7 +41,8 @@ def trial_gpus(scaling: ScalingSpec, gpu_latency: bool) -> float:
     return (scaling.num_workers * scaling.gpus_per_worker if scaling.use_gpu else 0.0) + (1.0 if gpu_latency else 0.0)
 
 
-def usable_gpus(cluster: Mapping[str, float], scaling: ScalingSpec, nodes: Sequence[Mapping[str, float]] | None) -> float:
+def usable_gpus(cluster: Mapping[str, float], scaling: ScalingSpec,
+                nodes: Sequence[Mapping[str, float]] | None) -> float:
     """GPUs the run may use: all of the cluster's, or only those of nodes with `scaling.accelerator_type`."""
     if scaling.accelerator_type is None or nodes is None:
         return float(cluster.get("GPU", 0.0))

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipeline.cli import main
 from pipeline.models import load_bundle
-from tests.deploy.conftest import ISR_ROW, Experiment, experiment  # noqa: F401  (fixture)
+from tests.deploy.conftest import ISR_ROW, Experiment, experiment, s3_experiment  # noqa: F401  (fixtures)
 
 
 def test_get_writes_a_bundle_and_reports_the_row(experiment: Experiment, tmp_path: Path,  # noqa: F811
@@ -65,3 +65,23 @@ def test_predict_writes_three_files_per_image(experiment: Experiment, tmp_path: 
     assert main(["predict", f"{experiment.directory}:t0000", str(image), "-o", str(tmp_path / "pred")]) == 0
     names = sorted(p.name for p in (tmp_path / "pred").iterdir())
     assert names == ["street.classes.png", "street.mask.png", "street.overlay.png"]
+
+
+def test_get_and_predict_from_a_row_of_an_s3_experiment(s3_experiment: Experiment, tmp_path: Path,  # noqa: F811
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    uri = str(s3_experiment.directory)
+    assert uri.startswith("s3://")
+    assert main(["model", "get", uri, "t0000", "-o", str(tmp_path / "b")]) == 0
+    assert "eft + eda_decoder, 5 classes" in capsys.readouterr().out
+    images = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(load_bundle(tmp_path / "b").model(images), s3_experiment.model(images))
+    image = tmp_path / "street.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(image)
+    assert main(["predict", f"{uri}:t0000", str(image), "-o", str(tmp_path / "pred")]) == 0
+    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == [
+        "street.classes.png", "street.mask.png", "street.overlay.png"]
+    capsys.readouterr()
+    assert main(["model", "get", f"{uri}/gone", "t0000", "-o", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"segnas model: {uri}/gone: no results.parquet")

@@ -1,4 +1,5 @@
-"""A finished experiment on disk without running a search: a checkpoint, result rows, deployment.json."""
+"""A finished experiment without running a search: a checkpoint, result rows, deployment.json — on disk,
+or moved to the test bucket (`s3_experiment`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pipeline.models import SegmentationModel, build_model
 from pipeline.results_schema import COLUMNS
 from pipeline.training._checkpoint import save_model_file
 from tests.models.conftest import TINY_DECODERS, TINY_ENCODERS
+from tests.s3_server import S3Server
 
 NUM_CLASSES = 5
 ISR_ROW = "t0000/isr=2,2,1,1/2,2,2"
@@ -24,7 +26,7 @@ ISR_ROW = "t0000/isr=2,2,1,1/2,2,2"
 
 @dataclass
 class Experiment:
-    directory: Path
+    directory: Path | str  # a local folder, or an s3:// URI (s3_experiment)
     model: SegmentationModel  # the checkpoint's model, training ISR setting
 
 
@@ -65,3 +67,30 @@ def experiment(tmp_path: Path) -> Experiment:
         "inference": "whole", "window": [512, 512], "stride": [384, 384], "input_size": [64, 64],
     })
     return Experiment(exp_dir, model)
+
+
+@pytest.fixture()
+def s3_experiment(experiment: Experiment, s3_env: S3Server) -> Experiment:
+    """The same experiment moved to the test bucket: rows, deployment.json and the checkpoint on S3,
+    the rows' checkpoint_uri an s3:// URI, and nothing of it left on local disk."""
+    import shutil
+    import uuid
+
+    import pyarrow as pa
+
+    from pipeline.deploy import EXPERIMENT_INFO_FILE
+    from pipeline.results_schema import RESULTS_FILE
+    from pipeline.storage import copy_file, read_table, resolve_location, write_table_atomic
+
+    local = experiment.directory
+    remote = resolve_location(f"s3://{s3_env.bucket}/deploy-{uuid.uuid4().hex[:8]}/exp")
+    checkpoint = local / "runs" / "point-abc" / "checkpoint_epoch_0002"
+    remote_checkpoint = remote.join("runs", "point-abc", "checkpoint_epoch_0002")
+    for file in checkpoint.iterdir():
+        copy_file(file, remote_checkpoint.join(file.name))
+    rows = read_table(resolve_location(local / RESULTS_FILE)).to_pandas()
+    rows["checkpoint_uri"] = rows["checkpoint_uri"].map(lambda uri: remote_checkpoint.uri if uri else "")
+    write_table_atomic(remote.join(RESULTS_FILE), pa.Table.from_pandas(rows, preserve_index=False))
+    copy_file(local / EXPERIMENT_INFO_FILE, remote.join(EXPERIMENT_INFO_FILE))
+    shutil.rmtree(local)
+    return Experiment(remote.uri, experiment.model)

@@ -48,3 +48,22 @@ def test_checkpoint_uris_are_file_uris_locally(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such checkpoint directory"):
         with local_checkpoint((tmp_path / "gone").as_uri()):
             pass
+
+
+def test_bundle_of_a_row_of_an_s3_experiment(s3_experiment: Experiment, tmp_path: Path) -> None:
+    uri = str(s3_experiment.directory)
+    bundle = load_bundle(bundle_from_row(uri, ISR_ROW, tmp_path / "bundle"))
+    s3_experiment.model.set_isr(encoder=(2, 2, 1, 1), decoder=(2, 2, 2))
+    images = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        assert torch.equal(bundle.model(images), s3_experiment.model(images))
+    assert bundle.info.source["experiment_dir"] == uri
+    assert bundle.info.source["checkpoint_uri"] == f"{uri}/runs/point-abc/checkpoint_epoch_0002"
+    assert bundle.info.class_names == ("c0", "c1", "c2", "c3", "c4")
+    with pytest.raises(ConfigError, match=r"^s3://.*/results.parquet: no row 't0099'; rows include t0000"):
+        bundle_from_row(uri, "t0099", tmp_path / "b")
+    with pytest.raises(ConfigError, match=r"^s3://.*/gone: no results.parquet"):
+        bundle_from_row(f"{uri}/gone", "t0000", tmp_path / "b")
+    with pytest.raises(ConfigError, match="no such checkpoint directory"):
+        with local_checkpoint(f"{uri}/runs/point-gone"):
+            pass

@@ -60,7 +60,8 @@ def test_concurrency_defaults_to_what_cpus_and_gpus_fit(cluster: dict[str, float
 
 
 def test_concurrency_counts_only_the_accelerators_gpus() -> None:
-    nodes = [{"CPU": 8.0, "GPU": 1.0, "accelerator_type:H100": 1.0}, {"CPU": 8.0, "GPU": 4.0, "accelerator_type:T4": 1.0}]
+    nodes = [{"CPU": 8.0, "GPU": 1.0, "accelerator_type:H100": 1.0},
+             {"CPU": 8.0, "GPU": 4.0, "accelerator_type:T4": 1.0}]
     cluster = {"CPU": 16.0, "GPU": 5.0, "accelerator_type:H100": 1.0, "accelerator_type:T4": 1.0}
     assert trials_per_cluster(cluster, gpu_scaling(accelerator_type="H100"), 0.0, None, nodes=nodes) == 2
     assert trials_per_cluster(cluster, gpu_scaling(accelerator_type="T4"), 0.0, None, nodes=nodes) == 8

@@ -1,17 +1,25 @@
-"""GPU scheduling of search trials: what a trial asks Ray for, how many run at once, and — on a
-CPU-only Ray node that declares one logical GPU and an `accelerator_type:H100` resource — that two
-0.5-GPU trials really share that GPU at the same time and are granted the accelerator's resource.
+"""GPU scheduling of search trials: what a trial asks Ray for, how many run at once, and — on two
+CPU-only Ray nodes that declare one logical GPU each, one announced as a T4 and one as an H100 —
+that two 0.5-GPU H100 trials really share the H100 node's GPU at the same time.
 
 No torch touches CUDA here: the Ray test's trials only record what Ray granted them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,6 +101,7 @@ except ResourceError as error:
     refused = str(error)
 concurrency = trials_per_cluster(cluster, scaling, 0.0, None, False, nodes)
 bundle = trial_resources(scaling, resolve_location(out / "runs"), 0.0, 64 * 2**20, False)
+h100_node = [n["NodeID"] for n in ray.nodes() if n["Alive"] and "accelerator_type:H100" in n["Resources"]]
 
 
 def trial_fn(config):
@@ -101,7 +110,7 @@ def trial_fn(config):
     while len(list(out.glob("started-*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     context = ray.get_runtime_context()
-    tune.report({"both_running": len(list(out.glob("started-*"))) == 2,
+    tune.report({"both_running": len(list(out.glob("started-*"))) == 2, "node": context.get_node_id(),
                  "granted": json.dumps(context.get_assigned_resources()),
                  "cuda_visible": os.environ.get("CUDA_VISIBLE_DEVICES", "")})
 
@@ -113,31 +122,88 @@ tuner = tune.Tuner(
     run_config=tune.RunConfig(storage_path=str(out / "tune"), verbose=0),
 )
 rows = [r.metrics for r in tuner.fit()]
-print(json.dumps({"concurrency": concurrency, "refused": refused, "bundle": bundle,
-                  "trials": [{k: r.get(k) for k in ("both_running", "granted", "cuda_visible")} for r in rows]}))
+print(json.dumps({"concurrency": concurrency, "refused": refused, "bundle": bundle, "h100_node": h100_node,
+                  "trials": [{k: r.get(k) for k in ("both_running", "node", "granted", "cuda_visible")}
+                             for r in rows]}))
 """
+WORKER_PORTS = 24  # worker processes (actors) a node may start, one port each
+NODE_SERVICES = ("node-manager-port", "object-manager-port", "runtime-env-agent-port", "dashboard-agent-grpc-port",
+                 "dashboard-agent-listen-port", "metrics-export-port")
+
+
+def _start_node(args: list[str], accelerator: str, ports: Any, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """One `ray start --block` node with 2 CPUs and 1 logical GPU announced as `accelerator`; every port its own."""
+    services = [f"--{service}={next(ports)}" for service in NODE_SERVICES]
+    workers = ",".join(str(next(ports)) for _ in range(WORKER_PORTS))
+    command = [str(Path(sys.executable).with_name("ray")), "start", *args, "--node-ip-address=127.0.0.1",
+               "--num-cpus=2", "--num-gpus=1", f"--resources={json.dumps({f'accelerator_type:{accelerator}': 1})}",
+               "--object-store-memory=80000000", "--disable-usage-stats", "--block", *services,
+               f"--worker-port-list={workers}"]
+    process = subprocess.Popen(command, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while b"Ray runtime started" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop_nodes(process)
+            pytest.fail(f"Ray node did not start; log tail:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+    return process
+
+
+def _stop_nodes(*processes: subprocess.Popen) -> None:
+    """SIGTERM to each `ray start --block` (which stops its raylet and workers), SIGKILL to its group after 30 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def t4_and_h100_cluster() -> Iterator[dict[str, str]]:
+    """A Ray instance of its own: a head announced as a T4 and a second node as an H100 (see
+    tests/ray_cluster.py for why every port is given); yields a driver's environment for it."""
+    from tests.ray_cluster import free_ports
+
+    temp_dir = Path(tempfile.mkdtemp(prefix="segnas-gpu-", dir="/tmp"))  # Ray's socket paths must stay short
+    token = secrets.token_hex(32)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAY_")},
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    ports = iter(free_ports(4 + 2 * (len(NODE_SERVICES) + WORKER_PORTS)))
+    gcs = f"127.0.0.1:{next(ports)}"
+    nodes = []
+    try:
+        nodes.append(_start_node(["--head", f"--port={gcs.split(':')[1]}", f"--dashboard-port={next(ports)}",
+                                  "--dashboard-host=127.0.0.1", f"--ray-client-server-port={next(ports)}",
+                                  f"--temp-dir={temp_dir / 'head'}"], "T4", ports, env, temp_dir / "head.log"))
+        nodes.append(_start_node([f"--address={gcs}", f"--temp-dir={temp_dir / 'node'}"], "H100", ports, env,
+                                 temp_dir / "node.log"))
+        yield {**env, "RAY_ADDRESS": gcs}
+    finally:
+        _stop_nodes(*reversed(nodes))
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 @pytest.mark.slow
-def test_two_half_gpu_trials_share_one_logical_gpu_at_once(tmp_path: Path) -> None:
-    from pipeline.training import start_local_ray, stop_local_ray
-
-    head = start_local_ray(2, tmp_path / "ray", num_gpus=1, resources={"accelerator_type:H100": 1})
-    try:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAY_")}, **head.env}
+def test_half_gpu_trials_share_the_gpu_of_the_accelerators_node(tmp_path: Path) -> None:
+    """Both 0.5-GPU H100 trials run at once, on the H100 node's one GPU (the T4 head has a free GPU
+    too); an A100 request is refused before anything starts."""
+    with t4_and_h100_cluster() as env:
         done = subprocess.run([sys.executable, "-c", _SHARED_GPU_SEARCH, str(tmp_path)], env=env, capture_output=True,
                               text=True, timeout=300)
-    finally:
-        stop_local_ray(head)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["concurrency"] == 2
-    assert report["refused"].startswith("scaling.accelerator_type: 'A100' is on no node of the Ray cluster; "
-                                        "it has accelerator types H100")
+    assert report["concurrency"] == 2  # the H100 node's one GPU, in halves; the T4 does not count
+    assert report["refused"] == ("scaling.accelerator_type: 'A100' is on no node of the Ray cluster; it has "
+                                 "accelerator types H100, T4")
     assert report["bundle"] == {"CPU": 1.0, "memory": 64 * 2**20, "GPU": 0.5, "accelerator_type:H100": 0.001}
-    assert len(report["trials"]) == 2
+    assert len(report["h100_node"]) == 1 and len(report["trials"]) == 2
     for trial in report["trials"]:
         granted = json.loads(trial["granted"])
         assert trial["both_running"] is True
+        assert trial["node"] == report["h100_node"][0]
         assert granted.get("GPU") == pytest.approx(0.5) and granted.get("accelerator_type:H100") == pytest.approx(0.001)
-        assert trial["cuda_visible"] == "0"  # both on the one (logical) GPU
+        assert trial["cuda_visible"] == "0"  # both on that node's one (logical) GPU

@@ -49,6 +49,7 @@ from pipeline.search._study import open_study_storage
 from pipeline.search._trial import (
     RUNS_DIR,
     TrialContext,
+    in_process,
     search_trial_fn,
     trial_name,
     trial_placement,
@@ -87,17 +88,19 @@ class SearchOutcome:
 
 
 def trials_per_cluster(cluster: dict[str, float], scaling: Any, trial_cpus: float, cap: int | None,
-                       gpu_latency: bool = False, nodes: list[dict[str, float]] | None = None) -> int:
+                       gpu_latency: bool = False, nodes: list[dict[str, float]] | None = None,
+                       in_process: bool = False) -> int:
     """How many trials fit at once: the cluster's CPUs, and GPUs, over what one trial holds.
 
     GPUs count only on nodes of `scaling.accelerator_type` when it is set (`nodes`: the alive
     nodes' resources); a fractional `gpus_per_worker` fits several trials on one GPU.
+    `in_process`: trials train inside their Tune trial (`pipeline.training.trial_gpus`).
     """
     from pipeline.training import trial_gpus, usable_gpus
 
     cpus = scaling.num_workers * scaling.cpus_per_worker + trial_cpus
     fits = math.floor(cluster.get("CPU", 0.0) / cpus) if cpus > 0 else 1_000_000
-    gpus = trial_gpus(scaling, gpu_latency)
+    gpus = trial_gpus(scaling, gpu_latency, in_process)
     if gpus > 0:
         fits = min(fits, math.floor(usable_gpus(cluster, scaling, nodes) / gpus + 1e-9))
     fits = max(1, fits)
@@ -205,7 +208,8 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
     search: SearchSpec = spec.search
     cluster, nodes = ray.cluster_resources(), alive_node_resources(ray.nodes())
     latency_gpu = search.latency.device == "cuda"
-    check_resources(cluster, spec.scaling, search.trial_cpus, latency_gpu, nodes)
+    single = in_process(spec.scaling, exp.join(RUNS_DIR))
+    check_resources(cluster, spec.scaling, search.trial_cpus, latency_gpu, nodes, single)
     storage = open_study_storage(exp, spec.storage.study)
     _requeue_interrupted(storage, spec.name)
     evaluated, stopped = known_points_from_rows(rows, search)
@@ -236,7 +240,7 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
     resources = trial_placement(spec.scaling, trial_resources(spec.scaling, exp.join(RUNS_DIR), search.trial_cpus,
                                                               DRIVER_MEMORY_BYTES, latency_gpu))
     concurrency = trials_per_cluster(cluster, spec.scaling, search.trial_cpus, search.max_concurrent, latency_gpu,
-                                     nodes)
+                                     nodes, single)
     row_context = RowContext(spec.name, search.space, num_classes, spec.train.epochs, spec.train.seed,
                              spec.scaling.num_workers, _code_version(), _library_versions())
     writer = ResultsCallback(exp, row_context)

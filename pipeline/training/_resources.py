@@ -36,9 +36,16 @@ def accelerator_types(cluster: Mapping[str, float]) -> list[str]:
     return sorted(key.removeprefix(ACCELERATOR_PREFIX) for key in cluster if key.startswith(ACCELERATOR_PREFIX))
 
 
-def trial_gpus(scaling: ScalingSpec, gpu_latency: bool) -> float:
-    """GPUs one trial holds at most: its workers' shares, plus one for its driver's latency timing on CUDA."""
-    return (scaling.num_workers * scaling.gpus_per_worker if scaling.use_gpu else 0.0) + (1.0 if gpu_latency else 0.0)
+def trial_gpus(scaling: ScalingSpec, gpu_latency: bool, in_process: bool = False) -> float:
+    """GPUs one trial holds: its workers' shares, plus one for its driver's latency timing on CUDA.
+
+    An in-process trial is driver and worker in one process, which trains and then times on the
+    same GPU: it holds the larger of the two, not their sum.
+    """
+    workers = scaling.num_workers * scaling.gpus_per_worker if scaling.use_gpu else 0.0
+    if in_process:
+        return max(workers, 1.0) if gpu_latency else workers
+    return workers + (1.0 if gpu_latency else 0.0)
 
 
 def usable_gpus(cluster: Mapping[str, float], scaling: ScalingSpec,
@@ -61,11 +68,12 @@ def _format_bundle(bundle: Mapping[str, float]) -> str:
 
 
 def check_resources(cluster: Mapping[str, float], scaling: ScalingSpec, trial_cpus: float, gpu_latency: bool = False,
-                    nodes: Sequence[Mapping[str, float]] | None = None) -> None:
+                    nodes: Sequence[Mapping[str, float]] | None = None, in_process: bool = False) -> None:
     """One trial (its workers and its driver) must fit the cluster, or no trial ever starts.
 
     `nodes` (alive nodes' resources) adds the checks of the accelerator's nodes and the placement
-    strategy; without it only the totals are compared.
+    strategy; without it only the totals are compared. `in_process`: the trial trains in its own
+    process (see `trial_gpus`).
     """
     if scaling.accelerator_type is not None and accelerator_resource(scaling.accelerator_type) not in cluster:
         types = accelerator_types(cluster)
@@ -80,7 +88,7 @@ def check_resources(cluster: Mapping[str, float], scaling: ScalingSpec, trial_cp
             f"scaling: one trial needs {cpus:g} CPUs (num_workers {scaling.num_workers} x cpus_per_worker "
             f"{scaling.cpus_per_worker} + search.trial_cpus {trial_cpus:g}), but the Ray cluster has {have:g}"
         )
-    gpus, have_gpus = trial_gpus(scaling, gpu_latency), usable_gpus(cluster, scaling, nodes)
+    gpus, have_gpus = trial_gpus(scaling, gpu_latency, in_process), usable_gpus(cluster, scaling, nodes)
     if gpus > have_gpus + FIT_TOLERANCE:
         where = f" on its {scaling.accelerator_type} nodes" if scaling.accelerator_type and nodes is not None else ""
         raise ResourceError(f"scaling: one trial needs {gpus:g} GPUs, but the Ray cluster has {have_gpus:g}{where}")

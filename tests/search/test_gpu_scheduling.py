@@ -67,6 +67,18 @@ def test_concurrency_defaults_to_what_cpus_and_gpus_fit(cluster: dict[str, float
     assert trials_per_cluster(cluster, scaling, 0.0, 1, latency_gpu) == 1  # search.max_concurrent caps it
 
 
+def test_an_in_process_trial_times_on_the_gpu_it_trained_on(tmp_path: Path) -> None:
+    """Driver and worker are one process: it holds max(share, 1) GPUs, as its bundle says, not their sum."""
+    from pipeline.training import check_resources
+
+    scaling = gpu_scaling()
+    bundle = trial_resources(scaling, resolve_location(tmp_path), 0.0, MEMORY, latency_gpu=True)
+    assert bundle["GPU"] == 1.0
+    assert trials_per_cluster({"CPU": 16.0, "GPU": 2.0}, scaling, 0.0, None, True, in_process=True) == 2
+    assert trials_per_cluster({"CPU": 16.0, "GPU": 2.0}, scaling, 0.0, None, True) == 1  # 0.5 + 1 each
+    check_resources({"CPU": 4.0, "GPU": 1.0}, scaling, 0.0, gpu_latency=True, in_process=True)
+
+
 def test_concurrency_counts_only_the_accelerators_gpus() -> None:
     nodes = [{"CPU": 8.0, "GPU": 1.0, "accelerator_type:H100": 1.0},
              {"CPU": 8.0, "GPU": 4.0, "accelerator_type:T4": 1.0}]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cli import main
 from pipeline.model_configs import ConfigError
 from pipeline.training import (
     ResourceError,
@@ -117,8 +118,6 @@ def test_strict_pack_needs_one_node_for_every_worker() -> None:
 
 
 def test_a_bad_scaling_field_in_a_spec_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pipeline.cli import main
-
     text = (ROOT / "jobs" / "demo_train.yaml").read_text()
     spec = tmp_path / "gpu.yaml"
     spec.write_text(text.replace("scaling: {num_workers: 2, use_gpu: false, cpus_per_worker: 1}",
@@ -127,3 +126,27 @@ def test_a_bad_scaling_field_in_a_spec_is_one_line_exit_2(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "scaling: ScalingSpec.placement_strategy: expected one of" in err
     assert err.startswith(f"segnas train: {spec}: ")
+
+
+@pytest.mark.parametrize("command", ["train", "search"])
+def test_an_accelerator_the_cluster_lacks_stops_train_and_search_before_any_worker(
+    command: str, ray_local: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The session's Ray instance has CPUs only: both commands stop at the check, exit 2, one line."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "jobs" / ("demo.yaml" if command == "search" else "demo_train.yaml")).read_text())
+    spec["dataset"]["synth"].update(num_train=4, num_val=2)
+    spec["scaling"] = {"num_workers": 1, "use_gpu": True, "gpus_per_worker": 0.5, "accelerator_type": "H100"}
+    spec["storage"] = {"path": str(tmp_path / "runs")}
+    if command == "search":
+        spec["search"]["space"] = str(ROOT / "search_spaces" / "demo.yaml")
+    path = tmp_path / "gpu.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))  # objectives keep their order
+    assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"segnas {command}: scaling.accelerator_type: 'H100' is on no node of the Ray cluster; it has "
+                   "no accelerator types (no GPU nodes)\n")
+    experiment = tmp_path / "runs" / spec["name"]
+    assert not (experiment / "results.parquet").exists() and not (experiment / "tune").exists()
+    assert not list(experiment.glob("checkpoint_*"))

@@ -138,7 +138,7 @@ class SearchSpec:
     scheduler: SchedulerSpec = dataclasses.field(default_factory=SchedulerSpec)
     isr: tuple[str, ...] = ()  # "ENC/DEC" factor strings (pipeline.measure.parse_isr form)
     latency: LatencySpec = dataclasses.field(default_factory=LatencySpec)
-    max_concurrent: int | None = None  # None: as many trials as the cluster's CPUs/GPUs fit
+    max_concurrent: int | None = None  # None: what the cluster's CPUs and GPUs (of scaling.accelerator_type) fit
     trial_cpus: float = 0.0  # the trial driver only waits on its trainer, so it needs no core of its own
     stall_timeout_s: float = 3600.0  # watchdog: end the search when no trial starts, reports or ends for this long
     pretrained: tuple[tuple[str, str], ...] = ()  # (encoder name, converted file): variants inherit its weights

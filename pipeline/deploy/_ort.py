@@ -94,9 +94,39 @@ def verify_onnx(model: nn.Module, settings: ExportSettings, sizes: list[tuple[in
 
 def measure_ort_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats:
     """Latency of `model` exported at the settings' size and run by ONNX Runtime on the CPU."""
+    return time_session(ort_session(latency_graph(model, settings)), settings)
+
+
+def latency_graph(model: nn.Module, settings: LatencySettings) -> bytes:
+    """`model` (eval mode, CPU) exported to ONNX with the fixed input shape the settings time."""
     check_ort_settings(settings)
-    session = ort_session(onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False))
-    return time_session(session, settings)
+    return onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False)
+
+
+def time_graphs(graphs: list[bytes], settings: LatencySettings, threads: int) -> list[LatencyStats]:
+    """Latency of several ONNX graphs, interleaved round by round (as `measure_latency_variants`
+    times ISR variants), so a change of load during the measurement hits all alike."""
+    check_ort_settings(settings)
+    if not graphs:
+        raise SettingsError("time_graphs: expected at least one graph")
+    sessions = [ort_session(graph, threads) for graph in graphs]
+    images = {INPUT_NAME: example_input(settings.height, settings.width, settings.batch).numpy()}
+    first_calls: list[float | None] = []
+    for session in sessions:
+        first_calls.append(_timed(session, images) if settings.warmup > 0 else None)
+        for _ in range(settings.warmup - 1):
+            session.run(None, images)  # type: ignore[attr-defined]
+    samples: list[list[float]] = [[] for _ in sessions]
+    for _ in range(settings.repeats):
+        for session, timings in zip(sessions, samples):
+            timings.append(_timed(session, images))
+    return [summarize_samples(s, settings.batch, f) for s, f in zip(samples, first_calls)]
+
+
+def _timed(session: object, images: dict[str, np.ndarray]) -> float:
+    start = time.perf_counter_ns()
+    session.run(None, images)  # type: ignore[attr-defined]
+    return (time.perf_counter_ns() - start) / 1e6
 
 
 def check_ort_settings(settings: LatencySettings) -> None:

@@ -35,6 +35,7 @@ from pipeline._atomic import remove_stale_temporaries
 from pipeline.deploy import experiment_info, write_experiment_info
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED
+from pipeline.search._benchmark import BenchmarkClient, benchmark_actor, without_benchmark
 from pipeline.search._cost import CostGate
 from pipeline.search._monitor import SearchMonitor, SearchStopper
 from pipeline.search._results import ResultsCallback, RowContext, read_results
@@ -157,10 +158,13 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     remaining = search.num_samples - trials_before
     searcher, writer, monitor = None, None, None
     if remaining > 0:
+        # A local instance started here declares the benchmark resource itself (on the one host).
+        resources = {search.benchmark.resource: 1.0} if search.ort_field else None
         with _ray_output(scratch / RAY_LOG, verbose), \
-                ray_connection(address or spec.ray.address, scratch, log_to_driver=verbose):
+                ray_connection(address or spec.ray.address, scratch, log_to_driver=verbose, resources=resources), \
+                _search_benchmark(search, spec.name) as benchmark:
             searcher, writer, monitor = _run_tuner(spec, exp, dataset, num_classes, rows, remaining,
-                                                   trials_before, out)
+                                                   trials_before, out, benchmark)
     rows = read_results(exp)
     trials = rows[rows["kind"] == KIND_TRIAL]
     report = write_experiment_report(exp)
@@ -181,7 +185,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
 
 
 def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: Any, remaining: int,
-               trials_before: int, out: TextIO | None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
+               trials_before: int, out: TextIO | None,
+               benchmark: BenchmarkClient | None = None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
     import ray
     from ray import tune
 
@@ -189,6 +194,8 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
 
     search: SearchSpec = spec.search
     cluster = ray.cluster_resources()
+    if benchmark is not None:  # the benchmark actor holds its CPUs for the whole run
+        cluster = without_benchmark(cluster, search.benchmark)
     check_resources(cluster, spec.scaling, search.trial_cpus, search.latency.device == "cuda")
     storage = open_study_storage(exp, spec.storage.study)
     _requeue_interrupted(storage, spec.name)
@@ -203,7 +210,7 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         evaluated=evaluated,
         stopped=stopped,
     )
-    gate = CostGate(search.input_size, search.budget, search.latency)
+    gate = CostGate(search.input_size, search.budget, search.latency, benchmark)
     context = TrialContext(
         experiment=spec.name,
         experiment_dir=exp,
@@ -255,6 +262,16 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
             break
         time.sleep(ROW_WRITE_RETRY_S)
     return searcher, writer, monitor
+
+
+@contextlib.contextmanager
+def _search_benchmark(search: SearchSpec, experiment: str) -> Iterator[BenchmarkClient | None]:
+    """The benchmark actor for the whole run when the search uses ONNX Runtime latency; else None."""
+    if search.ort_field is None:
+        yield None
+        return
+    with benchmark_actor(search.benchmark, experiment, search.ort_field) as client:
+        yield client
 
 
 @contextlib.contextmanager

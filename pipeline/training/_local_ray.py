@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import shutil
@@ -117,9 +118,10 @@ def _head_preexec() -> Callable[[], None]:
     return preexec
 
 
-def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None) -> LocalRay:
-    """Start a loopback-only Ray head with `num_cpus` CPUs (GPUs: Ray's detection unless given);
-    its output goes to `<log_dir>/ray-head.log`."""
+def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None,
+                    resources: dict[str, float] | None = None) -> LocalRay:
+    """Start a loopback-only Ray head with `num_cpus` CPUs (GPUs: Ray's detection unless given) and
+    the custom `resources`; its output goes to `<log_dir>/ray-head.log`."""
     log_dir.mkdir(parents=True, exist_ok=True)
     gcs_port, dashboard_port = free_port(), free_port()
     gcs_address = f"{LOCALHOST}:{gcs_port}"
@@ -137,6 +139,7 @@ def start_local_ray(num_cpus: int, log_dir: Path, num_gpus: int | None = None) -
         "--dashboard-host", LOCALHOST, "--dashboard-port", str(dashboard_port), "--include-dashboard", "true",
         "--dashboard-agent-listen-port", str(free_port()), "--ray-client-server-port", str(free_port()),
         "--num-cpus", str(num_cpus), *(["--num-gpus", str(num_gpus)] if num_gpus is not None else []),
+        *(["--resources", json.dumps(resources)] if resources else []),
     ]
     log_file = log_dir / HEAD_LOG
     with open(log_file, "w") as log:
@@ -207,12 +210,13 @@ def _restore_environment(previous: dict[str, str | None]) -> None:
 
 @contextlib.contextmanager
 def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = None,
-                   log_to_driver: bool = False) -> Iterator[LocalRay | None]:
+                   log_to_driver: bool = False, resources: dict[str, float] | None = None) -> Iterator[LocalRay | None]:
     """Connect this process to Ray for the duration of the block.
 
     A Ray already initialized in this process is used as it is (tests share one); an `address`
     — or else `$RAY_ADDRESS`, which a Ray job's driver is given by its cluster — is joined;
-    otherwise a local head with `num_cpus` (default: every CPU) is started and stopped.
+    otherwise a local head with `num_cpus` (default: every CPU) and the custom `resources` (a
+    cluster declares its own) is started and stopped.
     Yields the local head, or None when none was started here.
     """
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():
@@ -228,7 +232,7 @@ def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = No
         finally:
             ray.shutdown()
         return
-    head = start_local_ray(num_cpus or os.cpu_count() or 1, log_dir)
+    head = start_local_ray(num_cpus or os.cpu_count() or 1, log_dir, resources=resources)
     previous = _address_this_process(head.env)
     import ray  # after the environment is set: Ray reads some of it at import
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -79,21 +80,36 @@ class CostGate:
                  weights: str) -> tuple[list[dict[str, float]], str]:
         """ONNX Runtime latency columns of each variant of `model` (a function that reconfigures it,
         e.g. its ISR setting), exported here and timed interleaved on the benchmark actor; and the
-        JSON record of where and how. `weights` says what was timed: "initial" or "trained"."""
+        JSON record of where and how. `weights` says what was timed: "initial" or "trained".
+
+        The first variant must export. A later one (an ISR setting) that the exporter cannot capture
+        at this size — EFA's pooling window is not clipped under export, so a window larger than its
+        stage fails — gets NaN columns, and the record keeps the first line of its error.
+        """
         from pipeline.deploy import latency_graph
 
         if self.benchmark is None:
             raise ValueError("CostGate.time_ort: the gate has no benchmark")
         settings = self.ort_settings()
-        graphs = []
-        for configure in variants:
+        graphs: dict[int, bytes] = {}
+        failures: dict[str, str] = {}
+        for index, configure in enumerate(variants):
             configure(model)
-            graphs.append(latency_graph(model, settings))
-        stats, record = self.benchmark.time(graphs, settings)
+            try:
+                graphs[index] = latency_graph(model, settings)
+            except Exception as error:  # any failure of torch.export / the ONNX translation
+                if index == 0:
+                    raise
+                failures[str(index)] = _root_cause(error)
+        stats, record = self.benchmark.time(list(graphs.values()), settings)
+        timed = dict(zip(graphs, stats))
         trial_node = current_node_id()
         record |= {"weights": weights, "trial_node_id": trial_node,
-                   "same_node_as_trial": bool(trial_node) and trial_node == record["node_id"]}
-        return [ort_latency_metrics(s) for s in stats], json.dumps(record, sort_keys=True)
+                   "same_node_as_trial": bool(trial_node) and trial_node == record["node_id"],
+                   **({"export_failures": failures} if failures else {})}
+        columns = [ort_latency_metrics(timed[i]) if i in timed else dict.fromkeys(ORT_COLUMNS, math.nan)
+                   for i in range(len(variants))]
+        return columns, json.dumps(record, sort_keys=True)
 
     def measure(self, model_config: dict[str, Any]) -> GateMeasurement:
         """Costs, violations and benchmark record of a model config. Latency is timed only when the counts
@@ -113,6 +129,14 @@ class CostGate:
         return GateMeasurement(costs, violations, benchmark)
 
 
+def _root_cause(error: BaseException) -> str:
+    """First line of the innermost error: the exporter wraps the op's own message in its step report."""
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 def _as_built(model: nn.Module) -> None:
     """The one variant of a model timed as it is."""
 
@@ -125,6 +149,9 @@ def latency_metrics(stats: LatencyStats) -> dict[str, float]:
         m.COST_LATENCY_P90_MS: stats.p90_ms,
         m.COST_FPS: stats.fps,
     }
+
+
+ORT_COLUMNS = (m.COST_ORT_LATENCY_MS, m.COST_ORT_LATENCY_P10_MS, m.COST_ORT_LATENCY_P90_MS)
 
 
 def ort_latency_metrics(stats: LatencyStats) -> dict[str, float]:

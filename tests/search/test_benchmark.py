@@ -116,3 +116,23 @@ def test_gate_within_the_ort_budget_passes_the_timing_to_training(tmp_path: Path
     assert violations == {} and benchmark.calls == 1
     assert 0 < costs[m.COST_ORT_LATENCY_P10_MS] <= costs[m.COST_ORT_LATENCY_MS] <= costs[m.COST_ORT_LATENCY_P90_MS]
     assert json.loads(record)["weights"] == "initial"
+
+
+def test_an_isr_variant_the_exporter_cannot_capture_is_left_untimed(tmp_path: Path) -> None:
+    """At 32x32 EFT's first stage is 8x8; an EFA window of pool ratio 4 x ISR factor 2 does not fit it
+    under export, while the model as trained exports."""
+    import functools
+
+    from pipeline.search._trial import _set_isr
+
+    point = dict(POINT, decoder="eda_decoder", **{"eda_decoder.pool_ratios": "[4,2,1]"})
+    model = model_for_measurement(resolve_point(SPACE, point, 10).model_config)
+    training = {"encoder": (1, 1, 1, 1), "decoder": (1, 1, 1)}
+    variants = [functools.partial(_set_isr, training=training, setting={}),
+                functools.partial(_set_isr, training=training, setting={"encoder": (2, 2, 1, 1), "decoder": (2, 2, 2)})]
+    benchmark = InProcessBenchmark()
+    columns, record = _context(tmp_path, BudgetSpec(), benchmark).gate.time_ort(model, variants, "trained")
+    assert math.isfinite(columns[0][m.COST_ORT_LATENCY_MS]) and benchmark.calls == 1
+    assert all(math.isnan(v) for v in columns[1].values()) and set(columns[1]) == set(columns[0])
+    failures = json.loads(record)["export_failures"]
+    assert list(failures) == ["1"] and "\n" not in failures["1"] and "step 1/3" not in failures["1"]  # the root cause

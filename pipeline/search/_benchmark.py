@@ -56,7 +56,8 @@ def _assigned_resources() -> dict[str, float]:
         return {}
 
 
-def run_benchmark(graphs: list[bytes], settings: LatencySettings, spec: BenchmarkSpec) -> tuple[list[LatencyStats], dict[str, Any]]:
+def run_benchmark(graphs: list[bytes], settings: LatencySettings,
+                  spec: BenchmarkSpec) -> tuple[list[LatencyStats], dict[str, Any]]:
     """Time ONNX graphs in ONNX Runtime (`spec.threads` intra-op threads) and say where and how.
 
     What the actor runs; callable without Ray (the node id is then empty).

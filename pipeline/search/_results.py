@@ -55,6 +55,7 @@ from pipeline.search._trial import (
 )
 from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
 
+
 def _location(experiment_dir: str | Path | Location) -> Location:
     return experiment_dir if isinstance(experiment_dir, Location) else resolve_location(experiment_dir)
 

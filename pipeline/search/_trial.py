@@ -223,7 +223,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
                 STATUS_KEY: STATUS_INFEASIBLE,
                 m.EPOCH: 0,
                 m.VAL_MIOU: 0.0,  # worst case, for Optuna; the results row records NaN (never trained)
-                # Tune wants every objective in the result; one the gate never measured is NaN (Optuna is told the worst).
+                # Tune wants every objective in each result: one the gate never measured is NaN (Optuna
+                # is told the worst value, the row records NaN).
                 **{metric: math.nan for metric in m.COST_METRICS},
                 **costs,
                 CONSTRAINT_KEY: sum(violations.values()),
@@ -236,7 +237,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         return
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
     train, inherited = with_inheritance(train, point.model_config, context.pretrained)
-    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {}), **({BENCHMARK_KEY: benchmark} if benchmark else {})}
+    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {}),
+             **({BENCHMARK_KEY: benchmark} if benchmark else {})}
     storage = context.experiment_dir.join(RUNS_DIR)
     if in_process(context.scaling, storage):
         result = fit_in_process(point.model_config, train, context.dataset, run_name(point.point_key), storage,
@@ -254,7 +256,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     evaluation_started = time.time()
     with local_copy(result.checkpoint_location) as checkpoint_dir:
         latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval, train.precision)
-    measured = (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS) + ((m.COST_ORT_LATENCY_MS,) if context.gate.benchmark else ())
+    ort = (m.COST_ORT_LATENCY_MS,) if context.gate.benchmark is not None else ()
+    measured = (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS, *ort)
     check_finite({**result.metrics, **costs, **latency}, measured)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(

@@ -151,8 +151,8 @@ class BenchmarkSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.resource, str) or not self.resource or self.resource in RAY_BUILTIN_RESOURCES:
-            _fail("search.benchmark.resource", f"the name of a custom Ray resource (not one of {RAY_BUILTIN_RESOURCES})",
-                  self.resource)
+            _fail("search.benchmark.resource",
+                  f"the name of a custom Ray resource (not one of {RAY_BUILTIN_RESOURCES})", self.resource)
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
             _fail("search.benchmark.threads", "an integer >= 1", self.threads)
         if not _is_number(self.cpus) or self.cpus < 0:

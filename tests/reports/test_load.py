@@ -87,7 +87,8 @@ def test_labels_are_unique(tmp_path: Path) -> None:
 
 
 def test_file_written_before_the_onnx_runtime_columns_reads_them_as_empty(tmp_path: Path) -> None:
-    from pipeline.search._results import append_rows, read_results as search_rows
+    from pipeline.search._results import append_rows
+    from pipeline.search._results import read_results as search_rows
 
     added = [m.COST_ORT_LATENCY_MS, m.COST_ORT_LATENCY_P10_MS, m.COST_ORT_LATENCY_P90_MS, "benchmark"]
     frame(demo_rows()).drop(columns=added).to_parquet(tmp_path / RESULTS_FILE)

@@ -105,3 +105,19 @@ def test_search_times_ort_latency_on_the_benchmark_resource(tmp_path: Path, ray_
     while ray.available_resources().get("segnas_benchmark", 0.0) < 1.0:
         assert time.monotonic() < deadline, ray.available_resources()
         time.sleep(1.0)
+
+
+@pytest.mark.slow
+def test_undeclared_benchmark_resource_stops_the_search_before_any_trial(
+        tmp_path: Path, ray_local: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    spec_path = tmp_path / "spec.yaml"
+    text = SPEC.replace("STORAGE", str(tmp_path / "runs")).replace("SPACE", str(TINY_SPACE))
+    spec_path.write_text(text.replace("benchmark: {threads: 1, cpus: 1}", "benchmark: {resource: bench_gpu_node}"))
+    assert main(["search", str(spec_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("segnas search: search.benchmark.resource: the Ray cluster has no node with the resource "
+                          "'bench_gpu_node', which search.objectives.cost/ort_latency_ms needs") and "\n" not in err
+    assert "--resources '{\"bench_gpu_node\": 1}'" in err
+    assert not (tmp_path / "runs" / "ort_test" / RESULTS_FILE).exists()  # no trial ran

@@ -134,7 +134,7 @@ def check_benchmark_nodes(nodes: list[dict[str, Any]], available: dict[str, floa
                             f"{node.get('NodeManagerHostname', '?')} has {cpus:g}")
     if available.get(spec.resource, 0.0) < 1:
         raise ResourceError(f"search.benchmark.resource: {spec.resource!r} is held now (by another search's "
-                            "benchmark); wait for it to end or declare the resource on another cluster")
+                            "benchmark); wait for that search to end, or name a resource declared on another node")
 
 
 def without_benchmark(cluster: dict[str, float], spec: BenchmarkSpec) -> dict[str, float]:

@@ -14,6 +14,11 @@ COST_LATENCY_MS = "cost/latency_ms"  # median wall time of one forward of a batc
 COST_LATENCY_P10_MS = "cost/latency_p10_ms"  # 10th percentile of the same repeats
 COST_LATENCY_P90_MS = "cost/latency_p90_ms"  # 90th percentile of the same repeats
 COST_FPS = "cost/fps"  # images per second at the median latency (batch / median)
+# Deployment latency: the model exported to ONNX and run by ONNX Runtime on the CPU, timed under the
+# same protocol (median and p10/p90 of the repeats of one batch), on the search's benchmark node.
+COST_ORT_LATENCY_MS = "cost/ort_latency_ms"
+COST_ORT_LATENCY_P10_MS = "cost/ort_latency_p10_ms"
+COST_ORT_LATENCY_P90_MS = "cost/ort_latency_p90_ms"
 
 # Quality.
 VAL_MIOU = "val/miou"  # mean intersection over union on the validation split
@@ -33,6 +38,9 @@ COST_METRICS: tuple[str, ...] = (
     COST_LATENCY_P10_MS,
     COST_LATENCY_P90_MS,
     COST_FPS,
+    COST_ORT_LATENCY_MS,
+    COST_ORT_LATENCY_P10_MS,
+    COST_ORT_LATENCY_P90_MS,
 )
 
 __all__ = [
@@ -42,6 +50,9 @@ __all__ = [
     "COST_LATENCY_P10_MS",
     "COST_LATENCY_P90_MS",
     "COST_METRICS",
+    "COST_ORT_LATENCY_MS",
+    "COST_ORT_LATENCY_P10_MS",
+    "COST_ORT_LATENCY_P90_MS",
     "COST_PARAMS",
     "EPOCH",
     "TRAIN_EPOCH_S",

@@ -55,6 +55,11 @@ COLUMNS: tuple[Column, ...] = (
     Column(m.COST_LATENCY_P10_MS, "float64", "p10 latency, ms; NaN when not measured"),
     Column(m.COST_LATENCY_P90_MS, "float64", "p90 latency, ms; NaN when not measured"),
     Column(m.COST_FPS, "float64", "images per second at the median latency; NaN when not measured"),
+    Column(m.COST_ORT_LATENCY_MS, "float64",
+           "median ONNX Runtime CPU latency of one forward, ms, on the benchmark node (see `benchmark`); "
+           "NaN when the search does not measure it"),
+    Column(m.COST_ORT_LATENCY_P10_MS, "float64", "p10 ONNX Runtime latency, ms; NaN when not measured"),
+    Column(m.COST_ORT_LATENCY_P90_MS, "float64", "p90 ONNX Runtime latency, ms; NaN when not measured"),
     Column("learning_curve", "list<float64>", "validation mIoU after each evaluated epoch, in order"),
     Column("model_config", "string", "JSON of the resolved model config (pipeline.model_configs dict form)"),
     Column("hparams", "string", "JSON of the training hyperparameters of the trial"),
@@ -62,6 +67,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("wall_time_s", "float64", "wall time of the trial (training + evaluation), seconds"),
     Column("device_hours", "float64", "accelerator- or CPU-worker-hours spent: workers × wall time / 3600"),
     Column("device", "string", "fingerprint of the device the metrics were measured on"),
+    Column(
+        "benchmark",
+        "string",
+        "JSON: where and how the ONNX Runtime latency was measured (Ray node id and hostname of the "
+        "benchmark actor, the Ray resource it holds, the CPUs it reserves, runtime and version, threads, "
+        "fingerprint, whether the trial trained on the same node, and whether the timed weights were "
+        "trained or freshly initialised); empty when not measured",
+    ),
     Column("code_version", "string", "git commit (or package version) of segnas"),
     Column("library_versions", "string", "JSON: torch, ray, optuna versions"),
     Column("finished_at", "float64", "UNIX time the row was written; orders the search's history"),
@@ -88,6 +101,18 @@ COLUMNS: tuple[Column, ...] = (
 
 # Columns later versions added: a results file written before them lacks them, and a reader fills
 # them with their empty value instead of rejecting the file.
-ADDED_COLUMNS: frozenset[str] = frozenset({"checkpoint_uri", "predictions"})
+ADDED_COLUMNS: frozenset[str] = frozenset({
+    "checkpoint_uri",
+    "predictions",
+    m.COST_ORT_LATENCY_MS,
+    m.COST_ORT_LATENCY_P10_MS,
+    m.COST_ORT_LATENCY_P90_MS,
+    "benchmark",
+})
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+
+
+def empty_value(column: Column) -> object:
+    """What a row holds in a column it was written without: NaN for numbers, "" for strings."""
+    return float("nan") if column.dtype == "float64" else ""

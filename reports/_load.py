@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.results_schema import ADDED_COLUMNS, COLUMNS, KINDS, RESULTS_FILE, STATUSES
+from pipeline.results_schema import ADDED_COLUMNS, COLUMNS, KINDS, RESULTS_FILE, STATUSES, empty_value
 
 
 class SchemaError(ValueError):
@@ -74,8 +74,9 @@ def check_schema(schema: pa.Schema, source: str) -> None:
 def _coerce(rows: pd.DataFrame) -> pd.DataFrame:
     """Give every schema column its schema dtype (all-null columns come back as object)."""
     out = rows.copy()
-    for name in ADDED_COLUMNS - set(out.columns):
-        out[name] = ""
+    for column in COLUMNS:
+        if column.name in ADDED_COLUMNS and column.name not in out.columns:
+            out[column.name] = empty_value(column)
     for column in COLUMNS:
         values = out[column.name]
         if column.dtype == "string":

@@ -47,13 +47,17 @@ PARETO_COLUMNS: tuple[Column, ...] = (
         m.COST_LATENCY_P10_MS,
         m.COST_LATENCY_P90_MS,
         m.COST_FPS,
+        m.COST_ORT_LATENCY_MS,
+        m.COST_ORT_LATENCY_P10_MS,
+        m.COST_ORT_LATENCY_P90_MS,
         "epochs",
         "max_epochs",
     ),
     Column("fidelity", "float64", "epochs / max_epochs (1.0 = full schedule); NaN when max_epochs is 0"),
     Column("eligible", "bool", "passes the front membership rule (reports._fronts)"),
     *_as_in_results(
-        "code_version", "library_versions", "device", "seed", "wall_time_s", "device_hours", "finished_at", "error"
+        "code_version", "library_versions", "device", "benchmark", "seed", "wall_time_s", "device_hours",
+        "finished_at", "error"
     ),
     *_as_in_results("checkpoint_uri", "predictions"),
 )

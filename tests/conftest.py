@@ -15,11 +15,14 @@ def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     The dashboard stays on: Ray Train frees the workers of a trial that Tune stopped through the
     State API, which the dashboard serves; without it their CPUs stay taken for good.
+    It declares the search's benchmark resource, as a local instance of `segnas search` does.
     """
+    from pipeline.specs._search import DEFAULT_BENCHMARK_RESOURCE
     from pipeline.training import ray_connection
 
     log_dir: Path = tmp_path_factory.mktemp("ray")
-    with ray_connection(None, log_dir, num_cpus=2, log_to_driver=True) as head:
+    resources = {DEFAULT_BENCHMARK_RESOURCE: 1.0}
+    with ray_connection(None, log_dir, num_cpus=2, log_to_driver=True, resources=resources) as head:
         yield head  # the LocalRay head (None when Ray was already initialized in this process)
 
 

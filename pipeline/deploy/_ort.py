@@ -3,7 +3,8 @@
 The latency protocol is `pipeline.measure`'s (warm-up calls, then timed calls; median and
 p10–p90 of the samples), applied to an ONNX Runtime CPU session of the model exported at the
 measured size. Threads: ONNX Runtime's intra-op pool gets torch's thread count, so a comparison
-with eager PyTorch in the same process uses the same cores.
+with eager PyTorch in the same process uses the same cores; `time_graphs` (the search's benchmark)
+is given its count explicitly.
 """
 
 from __future__ import annotations
@@ -94,9 +95,13 @@ def verify_onnx(model: nn.Module, settings: ExportSettings, sizes: list[tuple[in
 
 def measure_ort_latency(model: nn.Module, settings: LatencySettings) -> LatencyStats:
     """Latency of `model` exported at the settings' size and run by ONNX Runtime on the CPU."""
+    return time_sessions([ort_session(latency_graph(model, settings))], settings)[0]
+
+
+def latency_graph(model: nn.Module, settings: LatencySettings) -> bytes:
+    """`model` (eval mode, CPU) exported to ONNX with the fixed input shape the settings time."""
     check_ort_settings(settings)
-    session = ort_session(onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False))
-    return time_session(session, settings)
+    return onnx_bytes(model.eval().cpu(), example_input(settings.height, settings.width, settings.batch), dynamic=False)
 
 
 def check_ort_settings(settings: LatencySettings) -> None:
@@ -109,18 +114,31 @@ def check_ort_settings(settings: LatencySettings) -> None:
         )
 
 
-def time_session(session: object, settings: LatencySettings) -> LatencyStats:
+def time_graphs(graphs: list[bytes], settings: LatencySettings, threads: int) -> list[LatencyStats]:
+    """Latency of several ONNX graphs in sessions of `threads` intra-op threads (see `time_sessions`)."""
+    check_ort_settings(settings)
+    return time_sessions([ort_session(graph, threads) for graph in graphs], settings)
+
+
+def time_sessions(sessions: list[object], settings: LatencySettings) -> list[LatencyStats]:
+    """Warm-up calls, then timed calls of every session, interleaved round by round (as
+    `measure_latency_variants` times ISR variants), so a change of load hits all sessions alike."""
+    if not sessions:
+        raise SettingsError("time_sessions: expected at least one session")
     images = {INPUT_NAME: example_input(settings.height, settings.width, settings.batch).numpy()}
-    run = session.run  # type: ignore[attr-defined]
-    first_call_ms = None
-    for i in range(settings.warmup):
-        start = time.perf_counter_ns()
-        run(None, images)
-        if i == 0:
-            first_call_ms = (time.perf_counter_ns() - start) / 1e6
-    samples = []
+    first_calls: list[float | None] = []
+    for session in sessions:
+        first_calls.append(_timed(session, images) if settings.warmup > 0 else None)
+        for _ in range(settings.warmup - 1):
+            session.run(None, images)  # type: ignore[attr-defined]
+    samples: list[list[float]] = [[] for _ in sessions]
     for _ in range(settings.repeats):
-        start = time.perf_counter_ns()
-        run(None, images)
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    return summarize_samples(samples, settings.batch, first_call_ms)
+        for session, timings in zip(sessions, samples):
+            timings.append(_timed(session, images))
+    return [summarize_samples(s, settings.batch, f) for s, f in zip(samples, first_calls)]
+
+
+def _timed(session: object, images: dict[str, np.ndarray]) -> float:
+    start = time.perf_counter_ns()
+    session.run(None, images)  # type: ignore[attr-defined]
+    return (time.perf_counter_ns() - start) / 1e6

@@ -2,7 +2,8 @@
 
 Search spaces (`search_spaces/*.yaml`) decode into model configs; `run_search` runs a job spec's
 search: Optuna's multi-objective sampler behind Ray Tune (told full-fidelity results only), a cost gate
-before training, a Pareto-keeping successive-halving scheduler whose rung records persist, ISR and latency evaluation of finished trials, rows in
+before training, a Pareto-keeping successive-halving scheduler whose rung records persist, ISR and latency evaluation of finished trials
+(ONNX Runtime latency on a benchmark actor of its own, `_benchmark.py`), rows in
 `<experiment dir>/results.parquet`. Space handling and the Pareto rule import no torch and no
 Ray; the Ray-side names are imported on first use, so `pipeline.specs` can validate spaces cheaply.
 """

@@ -35,6 +35,7 @@ from pipeline._atomic import remove_stale_temporaries
 from pipeline.deploy import experiment_info, write_experiment_info
 from pipeline.model_configs import ConfigError
 from pipeline.results_schema import KIND_TRIAL, RESULTS_FILE, STATUS_FAILED
+from pipeline.search._benchmark import BenchmarkClient, benchmark_actor, without_benchmark
 from pipeline.search._cost import CostGate
 from pipeline.search._monitor import SearchMonitor, SearchStopper
 from pipeline.search._results import ResultsCallback, RowContext, read_results
@@ -175,10 +176,13 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
     remaining = search.num_samples - trials_before
     searcher, writer, monitor = None, None, None
     if remaining > 0:
+        # A local instance started here declares the benchmark resource itself (on the one host).
+        resources = {search.benchmark.resource: 1.0} if search.ort_field else None
         with _ray_output(scratch / RAY_LOG, verbose), \
-                ray_connection(address or spec.ray.address, scratch, log_to_driver=verbose):
+                ray_connection(address or spec.ray.address, scratch, log_to_driver=verbose, resources=resources), \
+                _search_benchmark(search, spec.name) as benchmark:
             searcher, writer, monitor = _run_tuner(spec, exp, dataset, num_classes, rows, remaining,
-                                                   trials_before, out)
+                                                   trials_before, out, benchmark)
     rows = read_results(exp)
     trials = rows[rows["kind"] == KIND_TRIAL]
     report = write_experiment_report(exp)
@@ -199,7 +203,8 @@ def run_search(spec: Any, spec_path: str | Path | None = None, address: str | No
 
 
 def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: Any, remaining: int,
-               trials_before: int, out: TextIO | None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
+               trials_before: int, out: TextIO | None,
+               benchmark: BenchmarkClient | None = None) -> tuple[SegnasOptunaSearch, ResultsCallback, SearchMonitor]:
     import ray
     from ray import tune
 
@@ -207,6 +212,8 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
 
     search: SearchSpec = spec.search
     cluster, nodes = ray.cluster_resources(), alive_node_resources(ray.nodes())
+    if benchmark is not None:  # the benchmark actor holds its CPUs for the whole run
+        cluster = without_benchmark(cluster, search.benchmark)
     latency_gpu = search.latency.device == "cuda"
     single = in_process(spec.scaling, exp.join(RUNS_DIR))
     check_resources(cluster, spec.scaling, search.trial_cpus, latency_gpu, nodes, single)
@@ -223,7 +230,7 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
         evaluated=evaluated,
         stopped=stopped,
     )
-    gate = CostGate(search.input_size, search.budget, search.latency)
+    gate = CostGate(search.input_size, search.budget, search.latency, benchmark)
     context = TrialContext(
         experiment=spec.name,
         experiment_dir=exp,
@@ -276,6 +283,16 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
             break
         time.sleep(ROW_WRITE_RETRY_S)
     return searcher, writer, monitor
+
+
+@contextlib.contextmanager
+def _search_benchmark(search: SearchSpec, experiment: str) -> Iterator[BenchmarkClient | None]:
+    """The benchmark actor for the whole run when the search uses ONNX Runtime latency; else None."""
+    if search.ort_field is None:
+        yield None
+        return
+    with benchmark_actor(search.benchmark, experiment, search.ort_field) as client:
+        yield client
 
 
 @contextlib.contextmanager

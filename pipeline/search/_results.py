@@ -36,11 +36,13 @@ from pipeline.results_schema import (
     STATUS_FINISHED,
     STATUS_INFEASIBLE,
     STATUS_STOPPED,
+    empty_value,
 )
 from pipeline.search._points import canonical_json, resolve_point
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._space import SearchSpace, decode_choice
 from pipeline.search._trial import (
+    BENCHMARK_KEY,
     CHECKPOINT_KEY,
     CURVE_KEY,
     DEVICE_KEY,
@@ -52,8 +54,6 @@ from pipeline.search._trial import (
     trial_name,
 )
 from pipeline.storage import Location, read_table, resolve_location, write_table_atomic
-
-_COST_COLUMNS = (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_LATENCY_P10_MS, m.COST_LATENCY_P90_MS, m.COST_FPS)
 
 
 def _location(experiment_dir: str | Path | Location) -> Location:
@@ -78,7 +78,8 @@ def append_rows(experiment_dir: str | Path | Location, rows: Sequence[dict[str, 
     frame = pd.concat([read_results(experiment_dir), pd.DataFrame(list(rows))], ignore_index=True)
     for column in COLUMNS:
         if column.name in ADDED_COLUMNS:
-            frame[column.name] = frame[column.name].fillna("") if column.name in frame else ""
+            empty = empty_value(column)
+            frame[column.name] = frame[column.name].fillna(empty) if column.name in frame else empty
         if column.dtype.startswith("list"):
             frame[column.name] = frame[column.name].map(lambda v: [float(x) for x in v] if v is not None else [])
         elif column.dtype == "int64":
@@ -137,6 +138,7 @@ class RowContext:
             "wall_time_s": wall,
             "device_hours": self.workers * wall / 3600.0 if trained else 0.0,
             "device": str(result.get(DEVICE_KEY, "")),
+            "benchmark": str(result.get(BENCHMARK_KEY, "") or ""),
             "code_version": self.code_version,
             "library_versions": self.library_versions,
             "finished_at": time.time(),
@@ -145,7 +147,7 @@ class RowContext:
             CONFIG_PREFIX + "decoder": decoder,
             **{CONFIG_PREFIX + k: _config_value(v) for k, v in params.items() if k not in ("encoder", "decoder")},
         }
-        costs = {c: _float(result.get(c)) for c in _COST_COLUMNS}
+        costs = {c: _float(result.get(c)) for c in m.COST_METRICS}
         row = {
             **base,
             "row_id": name,
@@ -175,7 +177,7 @@ class RowContext:
                 "parent_trial_id": name,
                 "isr_encoder": isr["isr_encoder"],
                 "isr_decoder": isr["isr_decoder"],
-                **{k: _float(isr.get(k)) for k in (m.VAL_MIOU, m.VAL_PIXEL_ACC, *_COST_COLUMNS)},
+                **{k: _float(isr.get(k)) for k in (m.VAL_MIOU, m.VAL_PIXEL_ACC, *m.COST_METRICS)},
                 m.COST_PARAMS: int(isr[m.COST_PARAMS]),
                 "learning_curve": [],
                 "error": "",

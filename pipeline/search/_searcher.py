@@ -79,7 +79,8 @@ def known_points_from_rows(rows: Any, search: SearchSpec) -> tuple[dict[str, dic
         result = {metric: row[metric] for metric, _ in search.objectives}
         if row["status"] == STATUS_INFEASIBLE:
             result[m.VAL_MIOU] = 0.0
-            costs = {c: row[c] for c in (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS) if not math.isnan(float(row[c]))}
+            costs = {c: row[c] for c in (m.COST_PARAMS, m.COST_GMACS, m.COST_LATENCY_MS, m.COST_ORT_LATENCY_MS)
+                     if c in row and not math.isnan(float(row[c]))}
             result[CONSTRAINT_KEY] = sum(search.budget.violations(costs).values())
         evaluated[key] = evaluated_values(result, search.objectives)
     return evaluated, stopped

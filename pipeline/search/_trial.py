@@ -44,6 +44,7 @@ ERROR_KEY = "search/error"
 PRETRAINED_KEY = "search/pretrained"  # JSON of what the encoder inherited; empty when trained from scratch
 CHECKPOINT_KEY = "search/checkpoint_uri"  # final checkpoint of a finished trial
 PREDICTIONS_KEY = "search/predictions"  # JSON gallery of the trained model (pipeline.deploy.prediction_gallery)
+BENCHMARK_KEY = "search/benchmark"  # JSON: where and how ONNX Runtime latency was timed (pipeline.search._benchmark)
 RUNS_DIR = "runs"  # <experiment dir>/runs/<run name>: the Ray Train run of each trained point
 
 
@@ -132,7 +133,9 @@ def evaluate_finished(
     measured in, so a front compares an ISR variant with its parent under the same arithmetic.
 
     The model and its ISR variants are timed interleaved, so a change of load while they are timed
-    (other trials training on a shared machine) cannot favour one of them.
+    (other trials training on a shared machine) cannot favour one of them. With a benchmark in the
+    gate, the trained model and its variants are also exported and timed in ONNX Runtime on the
+    benchmark actor (the record under BENCHMARK_KEY says where and how).
     """
     from pipeline.training import dataset_spec_from_dict, evaluate, load_checkpoint_model
 
@@ -168,7 +171,14 @@ def evaluate_finished(
     model.set_isr(**training_setting)
     for row, timing in zip(rows, stats[1:]):
         row.update(latency_metrics(timing))
-    return {**latency_metrics(stats[0]), PREDICTIONS_KEY: gallery}, rows
+    latency = {**latency_metrics(stats[0]), PREDICTIONS_KEY: gallery}
+    if context.gate.benchmark is not None:
+        ort, record = context.gate.time_ort(model, variants, "trained")
+        model.set_isr(**training_setting)
+        for row, timing in zip(rows, ort[1:]):
+            row.update(timing)
+        latency |= {**ort[0], BENCHMARK_KEY: record}
+    return latency, rows
 
 
 def _set_isr(
@@ -219,7 +229,7 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     params = {k: v for k, v in config.items() if k != TRIAL_NUMBER_KEY}
     point = resolve_point(context.space, params, context.num_classes)
     gate_started = time.time()
-    costs, violations = context.gate.measure(point.model_config)
+    costs, violations, benchmark = context.gate.measure(point.model_config)
     gate_s = time.time() - gate_started
     device = format_fingerprint(collect_fingerprint(context.gate.latency.device))
     if violations:
@@ -229,8 +239,12 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
                 STATUS_KEY: STATUS_INFEASIBLE,
                 m.EPOCH: 0,
                 m.VAL_MIOU: 0.0,  # worst case, for Optuna; the results row records NaN (never trained)
+                # Tune wants every objective in each result: one the gate never measured is NaN (Optuna
+                # is told the worst value, the row records NaN).
+                **{metric: math.nan for metric in m.COST_METRICS},
                 **costs,
                 CONSTRAINT_KEY: sum(violations.values()),
+                **({BENCHMARK_KEY: benchmark} if benchmark else {}),
                 ERROR_KEY: f"infeasible: {over}",
                 WALL_KEY: time.time() - started,
                 DEVICE_KEY: device,
@@ -239,7 +253,8 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         return
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
     train, inherited = with_inheritance(train, point.model_config, context.pretrained)
-    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {})}
+    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {}),
+             **({BENCHMARK_KEY: benchmark} if benchmark else {})}
     storage = context.experiment_dir.join(RUNS_DIR)
     if in_process(context.scaling, storage):
         result = fit_in_process(point.model_config, train, context.dataset, run_name(point.point_key), storage,
@@ -257,7 +272,9 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     evaluation_started = time.time()
     with local_copy(result.checkpoint_location) as checkpoint_dir:
         latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval, train.precision)
-    check_finite({**result.metrics, **costs, **latency}, (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS))
+    ort = (m.COST_ORT_LATENCY_MS,) if context.gate.benchmark is not None else ()
+    measured = (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS, *ort)
+    check_finite({**result.metrics, **costs, **latency}, measured)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
     ray.tune.report(
         {

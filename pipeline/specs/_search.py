@@ -10,16 +10,21 @@ read, so a bad search section fails before Ray starts. Imports no torch and no R
       seed: 0
       population_size: 4                    # NSGA-II generation size
       input_size: [64, 64]                  # (H, W) at which GMACs and latency are measured
-      budget: {max_gmacs: 0.05, max_params: 200000, max_latency_ms: null}
+      budget: {max_gmacs: 0.05, max_params: 200000, max_latency_ms: null, max_ort_latency_ms: null}
       scheduler: {type: mo_halving, grace_epochs: 1, reduction_factor: 2}   # mo_halving | asha | none
       isr: ["2,2,1,1/2,2,2"]                # ISR settings evaluated on every finished ISR-capable trial
       latency: {device: cpu, batch: 1, warmup: 2, repeats: 5}
+      benchmark: {resource: segnas_benchmark, threads: 1, cpus: 1}   # where cost/ort_latency_ms is timed
       max_concurrent: null                  # cap on concurrent trials (default: what the cluster fits)
       trial_cpus: 0                         # CPUs reserved by each trial's driver, besides its workers
       pretrained: {mscan: weights/mscan_t.pt}   # encoder name → converted checkpoint its variants inherit from
 
 Every scheduler rung must be an epoch with validation (a multiple of `train.eval.every`): a rung
 on an unevaluated epoch would rank trials without mIoU. `check_rungs_evaluated` enforces it.
+
+ONNX Runtime latency (`cost/ort_latency_ms`, as an objective or as `budget.max_ort_latency_ms`) is
+timed by the search's benchmark actor (`pipeline.search._benchmark`), which holds the Ray resource
+`benchmark.resource`; it needs the `export` extra, checked here.
 
 Reproducibility — exactly what holds for a fixed spec (space, sampler, seed, population size):
   1. The points asked are a function of the sequence of trial ends and their results. The same
@@ -46,7 +51,11 @@ from pipeline.model_configs import ConfigError
 from pipeline.specs._parse import SpecError, build_dataclass, check_keys, require_mapping
 
 QUALITY_OBJECTIVES = {m.VAL_MIOU: "max"}
-COST_OBJECTIVES = {m.COST_GMACS: "min", m.COST_PARAMS: "min", m.COST_LATENCY_MS: "min"}
+COST_OBJECTIVES = {m.COST_GMACS: "min", m.COST_PARAMS: "min", m.COST_LATENCY_MS: "min", m.COST_ORT_LATENCY_MS: "min"}
+ORT_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the `export` extra: export and ONNX Runtime
+ORT_MIN_SIDE = 32  # the ONNX exporter's smallest side (pipeline.deploy: every zoo model downsamples by 32)
+DEFAULT_BENCHMARK_RESOURCE = "segnas_benchmark"
+RAY_BUILTIN_RESOURCES = ("CPU", "GPU", "memory", "object_store_memory")
 SAMPLERS = ("nsga2", "tpe", "gp", "random")
 SCHEDULERS = ("mo_halving", "asha", "none")
 
@@ -66,16 +75,18 @@ class BudgetSpec:
     max_params: int | None = None
     max_gmacs: float | None = None
     max_latency_ms: float | None = None
+    max_ort_latency_ms: float | None = None  # ONNX Runtime latency on the benchmark node (search.benchmark)
 
     def __post_init__(self) -> None:
-        for field in ("max_params", "max_gmacs", "max_latency_ms"):
+        for field in ("max_params", "max_gmacs", "max_latency_ms", "max_ort_latency_ms"):
             value = getattr(self, field)
             if value is not None and (not _is_number(value) or value <= 0):
                 _fail(f"search.budget.{field}", "a positive number or null", value)
 
     def violations(self, costs: dict[str, float]) -> dict[str, float]:
         """Metric → how far over its limit (relative: 0.5 = 50 % over); empty when within budget."""
-        limits = {m.COST_PARAMS: self.max_params, m.COST_GMACS: self.max_gmacs, m.COST_LATENCY_MS: self.max_latency_ms}
+        limits = {m.COST_PARAMS: self.max_params, m.COST_GMACS: self.max_gmacs, m.COST_LATENCY_MS: self.max_latency_ms,
+                  m.COST_ORT_LATENCY_MS: self.max_ort_latency_ms}
         return {
             metric: costs[metric] / limit - 1.0
             for metric, limit in limits.items()
@@ -126,6 +137,32 @@ class LatencySpec:
 
 
 @dataclass(frozen=True)
+class BenchmarkSpec:
+    """Where ONNX Runtime latency is timed: one actor holding a Ray resource that no trial requests.
+
+    The operator declares the resource on exactly one node (`ray start --resources
+    '{"segnas_benchmark": 1}'`; a local instance started by segnas declares it itself), so benchmark
+    jobs run one at a time there, never beside another benchmark.
+    """
+
+    resource: str = DEFAULT_BENCHMARK_RESOURCE  # custom Ray resource; the actor takes 1 of it for the search
+    threads: int = 1  # ONNX Runtime intra-op threads: single-stream deployment latency
+    cpus: float = 1.0  # CPUs the actor holds for the whole search: trials are never scheduled on them
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.resource, str) or not self.resource or self.resource in RAY_BUILTIN_RESOURCES:
+            _fail("search.benchmark.resource",
+                  f"the name of a custom Ray resource (not one of {RAY_BUILTIN_RESOURCES})", self.resource)
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            _fail("search.benchmark.threads", "an integer >= 1", self.threads)
+        if not _is_number(self.cpus) or self.cpus < 0:
+            _fail("search.benchmark.cpus", "a number >= 0 (0 on a node kept free of trials by --num-cpus 0)", self.cpus)
+        if 0 < self.cpus < self.threads:
+            _fail("search.benchmark.threads", f"at most search.benchmark.cpus ({self.cpus:g}): more threads than "
+                  "reserved CPUs would time on cores the trials train on", self.threads)
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     space_path: str  # the space file, as resolved when the spec was read
     num_samples: int  # trials of the whole search; a resumed search runs only the missing ones
@@ -138,6 +175,7 @@ class SearchSpec:
     scheduler: SchedulerSpec = dataclasses.field(default_factory=SchedulerSpec)
     isr: tuple[str, ...] = ()  # "ENC/DEC" factor strings (pipeline.measure.parse_isr form)
     latency: LatencySpec = dataclasses.field(default_factory=LatencySpec)
+    benchmark: BenchmarkSpec = dataclasses.field(default_factory=BenchmarkSpec)  # used only for ORT latency
     max_concurrent: int | None = None  # None: what the cluster's CPUs and GPUs (of scaling.accelerator_type) fit
     trial_cpus: float = 0.0  # the trial driver only waits on its trainer, so it needs no core of its own
     stall_timeout_s: float = 3600.0  # watchdog: end the search when no trial starts, reports or ends for this long
@@ -175,10 +213,33 @@ class SearchSpec:
             _fail("search.trial_cpus", "a number >= 0", self.trial_cpus)
         if not _is_number(self.stall_timeout_s) or self.stall_timeout_s <= 0:
             _fail("search.stall_timeout_s", "a number of seconds > 0", self.stall_timeout_s)
+        if self.ort_field is not None:
+            check_ort_available(self.ort_field)
+            if min(size) < ORT_MIN_SIDE:
+                _fail("search.input_size", f"sides >= {ORT_MIN_SIDE} for ONNX export ({self.ort_field})", size)
 
     @property
     def cost_objectives(self) -> tuple[str, ...]:
         return tuple(metric for metric, _ in self.objectives[1:])
+
+    @property
+    def ort_field(self) -> str | None:
+        """The spec field that asks for ONNX Runtime latency (objective or budget); None when none does."""
+        if m.COST_ORT_LATENCY_MS in self.cost_objectives:
+            return f"search.objectives.{m.COST_ORT_LATENCY_MS}"
+        if self.budget.max_ort_latency_ms is not None:
+            return "search.budget.max_ort_latency_ms"
+        return None
+
+
+def check_ort_available(field: str) -> None:
+    """SpecError naming `field` when the `export` extra (ONNX export, ONNX Runtime) is not installed."""
+    import importlib.util
+
+    missing = [name for name in ORT_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SpecError(f"{field}: needs {', '.join(missing)} (ONNX export and ONNX Runtime), which are not installed; "
+                        "pip install 'segnas[export]'")
 
 
 def check_rungs_evaluated(search: SearchSpec, epochs: int, eval_every: int) -> None:
@@ -255,7 +316,8 @@ def parse_search_section(value: object, spec_path: Path) -> SearchSpec:
     if not isinstance(objectives, dict):
         _fail("search.objectives", "a mapping of metric name to max/min", objectives)
     raw["objectives"] = tuple((str(k), v) for k, v in objectives.items())
-    for key, cls in (("budget", BudgetSpec), ("scheduler", SchedulerSpec), ("latency", LatencySpec)):
+    for key, cls in (("budget", BudgetSpec), ("scheduler", SchedulerSpec), ("latency", LatencySpec),
+                     ("benchmark", BenchmarkSpec)):
         if key in raw:
             raw[key] = build_dataclass(cls, raw[key], f"search.{key}")
     for key in ("input_size", "isr"):

@@ -190,12 +190,13 @@ def _restore_environment(previous: dict[str, str | None]) -> None:
 
 @contextlib.contextmanager
 def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = None,
-                   log_to_driver: bool = False) -> Iterator[LocalRay | None]:
+                   log_to_driver: bool = False, resources: dict[str, float] | None = None) -> Iterator[LocalRay | None]:
     """Connect this process to Ray for the duration of the block.
 
     A Ray already initialized in this process is used as it is (tests share one); an `address`
     — or else `$RAY_ADDRESS`, which a Ray job's driver is given by its cluster — is joined;
-    otherwise a local head with `num_cpus` (default: every CPU) is started and stopped.
+    otherwise a local head with `num_cpus` (default: every CPU) and the custom `resources` (a
+    cluster declares its own) is started and stopped.
     Yields the local head, or None when none was started here.
     """
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():
@@ -211,7 +212,7 @@ def ray_connection(address: str | None, log_dir: Path, num_cpus: int | None = No
         finally:
             ray.shutdown()
         return
-    head = start_local_ray(num_cpus or os.cpu_count() or 1, log_dir)
+    head = start_local_ray(num_cpus or os.cpu_count() or 1, log_dir, resources=resources)
     previous = _address_this_process(head.env)
     import ray  # after the environment is set: Ray reads some of it at import
 

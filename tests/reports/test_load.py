@@ -84,3 +84,20 @@ def test_labels_are_unique(tmp_path: Path) -> None:
     b = write_results(tmp_path / "two" / "exp", demo_rows())
     assert [e.label for e in load_experiments([a, b])] == ["exp", "exp#2"]
     assert not math.isnan(pd.read_parquet(a / RESULTS_FILE)[m.VAL_MIOU].iloc[0])
+
+
+def test_file_written_before_the_onnx_runtime_columns_reads_them_as_empty(tmp_path: Path) -> None:
+    from pipeline.search._results import append_rows
+    from pipeline.search._results import read_results as search_rows
+
+    added = [m.COST_ORT_LATENCY_MS, m.COST_ORT_LATENCY_P10_MS, m.COST_ORT_LATENCY_P90_MS, "benchmark"]
+    frame(demo_rows()).drop(columns=added).to_parquet(tmp_path / RESULTS_FILE)
+    rows = read_results(tmp_path / RESULTS_FILE)
+    assert rows[m.COST_ORT_LATENCY_MS].dtype == "float64" and rows[m.COST_ORT_LATENCY_MS].isna().all()
+    assert (rows["benchmark"] == "").all()
+    # The search appends to such a file: the old rows stay NaN / empty, the new one keeps its values.
+    new = {**frame(demo_rows()).iloc[0].to_dict(), "row_id": "t9", m.COST_ORT_LATENCY_MS: 1.5, "benchmark": "{}"}
+    append_rows(tmp_path, [new])
+    appended = search_rows(tmp_path)
+    assert appended[m.COST_ORT_LATENCY_MS].tolist()[-1] == 1.5 and appended[m.COST_ORT_LATENCY_MS].isna().sum() == 8
+    assert appended["benchmark"].tolist() == [""] * 8 + ["{}"]

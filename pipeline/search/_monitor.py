@@ -1,7 +1,7 @@
 """What a person sees of a running search, and what ends it early: `SearchMonitor`.
 
 One console line per trial event (started, rung passed, stopped, finished with mIoU and GMACs,
-infeasible with the budget it broke, failed with its reason) followed by one progress line with
+infeasible with the budget it broke, retried or failed with its reason) followed by one progress line with
 the counts and an ETA. Tune's own trial table is off: it shows stopped, infeasible and finished
 trials all as TERMINATED.
 
@@ -141,6 +141,15 @@ class SearchMonitor(Callback):
             reason = f"(error text unavailable: {read_error})"
         name = _name(trial)
         self._end(name, STATUS_FAILED, f"{name} failed: {reason}")
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        try:
+            reason = error_reason(str(trial.get_error() or ""))
+        except Exception as read_error:  # the error file may be on storage that is gone
+            reason = f"(error text unavailable: {read_error})"
+        name = _name(trial)
+        self.running.pop(name, None)
+        self._event(f"{name} retried from its latest checkpoint after: {reason}")
 
     # Console.
 

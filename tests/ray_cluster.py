@@ -11,6 +11,7 @@ register, which two nodes starting at once on a loaded 2-core machine can miss.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -157,6 +158,41 @@ def raylet_pid(cluster: RayCluster, name: str) -> int:
         if comm == "raylet" and int(rest[1]) == parent:
             return int(stat.parent.name)
     raise LookupError(f"node {name}: no raylet child of `ray start` (PID {parent})")
+
+
+_HOLD_MEMORY = """
+import json, sys, ray
+ray.init(logging_level="ERROR", log_to_driver=False)
+free = json.loads(sys.argv[1])
+
+@ray.remote(num_cpus=0)
+class Hold:
+    def ready(self):
+        return True
+
+held = []
+for node in ray.nodes():
+    name = next((n for n in free if n in node["Resources"]), None) if node["Alive"] else None
+    if name is not None:
+        reserve = int(node["Resources"]["memory"]) - free[name]
+        held.append(Hold.options(memory=reserve, resources={name: 0.001}).remote())
+ray.get([h.ready.remote() for h in held])
+print("held", flush=True)
+sys.stdin.read()  # until the test ends this process, which frees what it holds
+"""
+
+
+@contextlib.contextmanager
+def memory_held(cluster: RayCluster, free: dict[str, int]) -> Iterator[None]:
+    """Reserve each named node's `memory` resource but `free[name]` bytes, for the duration: actors that
+    reserve memory (search trial drivers) then fit only where the test leaves room for them."""
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_MEMORY, json.dumps(free)], env=cluster.environment(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "held", "memory not held"
+        yield
+    finally:
+        _stop(process)
 
 
 def remove_node(cluster: RayCluster, name: str) -> None:

@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from ray.tune import Callback
@@ -144,7 +145,10 @@ class SearchMonitor(Callback):
 
     def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         try:
-            reason = error_reason(str(trial.get_error() or ""))
+            # Tune writes the error text locally first; its copy on the experiment's storage comes later.
+            local = getattr(trial, "error_file", None)
+            text = Path(local).read_text() if local and Path(local).is_file() else str(trial.get_error() or "")
+            reason = error_reason(text)
         except Exception as read_error:  # the error file may be on storage that is gone
             reason = f"(error text unavailable: {read_error})"
         name = _name(trial)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 from pipeline import metric_names as m
@@ -66,6 +67,17 @@ def test_a_retried_trial_is_named_with_its_reason_and_counted_once_it_ends() -> 
                       "unexpectedly",
                       "t0007 started", "t0007 finished: mIoU 0.5000, 1 GMACs"]
     assert out.getvalue().splitlines()[-1].startswith("[1/1 trials done; 1 finished, 0 stopped")
+
+
+def test_a_retry_reason_comes_from_tunes_local_error_file_first(tmp_path: Path) -> None:
+    out = io.StringIO()
+    monitor = SearchMonitor(total=1, done_before=0, rungs=(), stall_timeout_s=60, out=out)
+    trial = _trial(3)  # the copy on the experiment's storage is not written yet: get_error() has nothing
+    trial.error_file = str(tmp_path / "error.txt")
+    (tmp_path / "error.txt").write_text("Failure # 1\nray.exceptions.ActorUnavailableError: node gone\n")
+    monitor.on_trial_recover(0, [], trial)
+    assert out.getvalue().splitlines()[0] == \
+        "t0003 retried from its latest checkpoint after: ray.exceptions.ActorUnavailableError: node gone"
 
 
 def test_progress_line_has_an_eta_once_a_trial_ended() -> None:

@@ -5,7 +5,9 @@ Every service of every node gets a free port of its own, the cluster keeps its f
 throw-away temp dir of its own, token authentication is on (as `ray start` sets it up in Ray 2.60; the
 token is generated here and handed to clients through `environment()`), and each node is stopped
 by the PID of its `ray start` process, which takes its raylet and workers down with it. No other
-Ray instance on the host is touched. Nodes start one after another: Ray gives a raylet 30 s to
+Ray instance on the host is touched. A test may add a node of its own (`add_node`) to kill (its
+raylet's PID: `raylet_pid`) and remove, and hold nodes' `memory` resource (`memory_held`) to
+decide where actors that reserve memory go. Nodes start one after another: Ray gives a raylet 30 s to
 register, which two nodes starting at once on a loaded 2-core machine can miss.
 """
 

@@ -1,9 +1,9 @@
 """What a person sees of a running search, and what ends it early: `SearchMonitor`.
 
 One console line per trial event (started, rung passed, stopped, finished with mIoU and GMACs,
-infeasible with the budget it broke, retried or failed with its reason) followed by one progress line with
-the counts and an ETA. Tune's own trial table is off: it shows stopped, infeasible and finished
-trials all as TERMINATED.
+infeasible with the budget it broke, retried or failed with its reason) followed by one progress
+line with the counts and an ETA. Tune's own trial table is off: it shows stopped, infeasible and
+finished trials all as TERMINATED.
 
 The monitor also decides when the search stops before its trials are done, through
 `SearchStopper.stop_all`: on SIGINT/SIGTERM (`interrupt`), and when no trial has started,

@@ -1,8 +1,10 @@
 """Node loss and driver loss during a submitted search on the test cluster (tests/ray_cluster.py).
 
 A third worker node of the test's own (`node_c`, one CPU) joins the session cluster, so the three
-trials of the search fill the three worker nodes, one trial's Ray Train worker on each. Once the
-trial training on `node_c` has written a checkpoint, that node's raylet is SIGKILLed (by PID: the
+trials of the search fill the three worker nodes, one trial's Ray Train worker on each; with the
+nodes' memory held so that each worker node has room for one trial driver and the head for none,
+`node_c` also takes a trial's driver (in the runs so far, with its Ray Train controller, of the
+same trial). Once the trial training on `node_c` has written a checkpoint, that node's raylet is SIGKILLed (by PID: the
 `raylet` child of the node's `ray start --block`): the trial must go on from its latest checkpoint
 on a remaining node while the other trials go on. Then the job's driver is SIGKILLed and the same
 spec submitted again: the experiment continues, finished trials are not rerun and the interrupted

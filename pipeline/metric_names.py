@@ -30,6 +30,7 @@ TRAIN_LOSS = "train/loss"
 EPOCH = "epoch"  # epochs completed, counted from 1
 TRAIN_IMAGES_PER_S = "train/images_per_s"  # training throughput over all workers
 TRAIN_EPOCH_S = "train/epoch_s"  # wall seconds of one epoch's training and validation (rank 0)
+TRAIN_NODE = "train/node"  # Ray node id where rank 0 ran the epoch ("" outside Ray): a retry shows its move
 
 COST_METRICS: tuple[str, ...] = (
     COST_PARAMS,
@@ -58,6 +59,7 @@ __all__ = [
     "TRAIN_EPOCH_S",
     "TRAIN_IMAGES_PER_S",
     "TRAIN_LOSS",
+    "TRAIN_NODE",
     "VAL_LOSS",
     "VAL_MIOU",
     "VAL_PIXEL_ACC",

@@ -5,12 +5,15 @@ Every service of every node gets a free port of its own, the cluster keeps its f
 throw-away temp dir of its own, token authentication is on (as `ray start` sets it up in Ray 2.60; the
 token is generated here and handed to clients through `environment()`), and each node is stopped
 by the PID of its `ray start` process, which takes its raylet and workers down with it. No other
-Ray instance on the host is touched. Nodes start one after another: Ray gives a raylet 30 s to
+Ray instance on the host is touched. A test may add a node of its own (`add_node`) to kill (its
+raylet's PID: `raylet_pid`) and remove, and hold nodes' `memory` resource (`memory_held`) to
+decide where actors that reserve memory go. Nodes start one after another: Ray gives a raylet 30 s to
 register, which two nodes starting at once on a loaded 2-core machine can miss.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -78,8 +81,10 @@ def _environ_without_ray() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
 
 
-def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path) -> subprocess.Popen:
-    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={NODE_CPUS[name]}", f"--resources={json.dumps({name: 1})}",
+def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path,
+                cpus: int | None = None) -> subprocess.Popen:
+    cpus = NODE_CPUS[name] if cpus is None else cpus
+    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", f"--resources={json.dumps({name: 1})}",
               "--object-store-memory=80000000", "--disable-usage-stats", "--block"]
     ray = str(Path(sys.executable).with_name("ray"))
     process = subprocess.Popen([ray, "start", *args, *common, *_node_ports(ports)], env=env, stdout=open(log, "wb"),
@@ -114,6 +119,90 @@ print(json.dumps({n["NodeID"]: sorted(n["Resources"]) for n in ray.nodes() if n[
 """
 
 
+def _alive_node_ids(cluster: RayCluster) -> dict[str, list[str]]:
+    out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _node_environment(cluster: RayCluster) -> dict[str, str]:
+    # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**_environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token, "PATH": path}
+
+
+def add_node(cluster: RayCluster, name: str, cpus: int = 1) -> str:
+    """A further worker node joined to the running cluster (ports, temp dir and custom resource of its
+    own), for a test to stop or kill without touching the session's nodes; its Ray node id."""
+    ports = iter(free_ports(6 + WORKER_PORTS))
+    args = [f"--address={cluster.gcs_address}", f"--temp-dir={cluster.temp_dir / name}"]
+    cluster.processes[name] = _start_node(name, args, ports, _node_environment(cluster),
+                                          cluster.temp_dir / f"{name}.log", cpus)
+    try:
+        found = [node for node, resources in _alive_node_ids(cluster).items() if name in resources]
+        assert len(found) == 1, found
+    except BaseException:
+        remove_node(cluster, name)
+        raise
+    cluster.node_ids[name] = found[0]
+    return found[0]
+
+
+def raylet_pid(cluster: RayCluster, name: str) -> int:
+    """PID of the raylet of a node: the child named `raylet` of the node's `ray start --block`."""
+    parent = cluster.processes[name].pid
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while the table was read
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 1:].split()
+        if comm == "raylet" and int(rest[1]) == parent:
+            return int(stat.parent.name)
+    raise LookupError(f"node {name}: no raylet child of `ray start` (PID {parent})")
+
+
+_HOLD_MEMORY = """
+import json, sys, ray
+ray.init(logging_level="ERROR", log_to_driver=False)
+free = json.loads(sys.argv[1])
+
+@ray.remote(num_cpus=0)
+class Hold:
+    def ready(self):
+        return True
+
+held = []
+for node in ray.nodes():
+    name = next((n for n in free if n in node["Resources"]), None) if node["Alive"] else None
+    if name is not None:
+        reserve = int(node["Resources"]["memory"]) - free[name]
+        held.append(Hold.options(memory=reserve, resources={name: 0.001}).remote())
+ray.get([h.ready.remote() for h in held])
+print("held", flush=True)
+sys.stdin.read()  # until the test ends this process, which frees what it holds
+"""
+
+
+@contextlib.contextmanager
+def memory_held(cluster: RayCluster, free: dict[str, int]) -> Iterator[None]:
+    """Reserve each named node's `memory` resource but `free[name]` bytes, for the duration: actors that
+    reserve memory (search trial drivers) then fit only where the test leaves room for them."""
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_MEMORY, json.dumps(free)], env=cluster.environment(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "held", "memory not held"
+        yield
+    finally:
+        _stop(process)
+
+
+def remove_node(cluster: RayCluster, name: str) -> None:
+    """Stop a node added by `add_node` (what is left of it after a kill) and forget it."""
+    _stop(cluster.processes.pop(name))
+    cluster.node_ids.pop(name, None)
+
+
 def start_cluster(temp_dir: Path) -> RayCluster:
     started = time.monotonic()
     token = secrets.token_hex(32)
@@ -122,9 +211,7 @@ def start_cluster(temp_dir: Path) -> RayCluster:
     ports = iter(free_ports(3 + (1 + len(WORKER_NODES)) * (6 + WORKER_PORTS)))
     gcs, dashboard = next(ports), next(ports)
     cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
-    # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**_environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "PATH": path}
+    env = _node_environment(cluster)
     try:
         cluster.processes["head"] = _start_node(
             "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
@@ -136,11 +223,10 @@ def start_cluster(temp_dir: Path) -> RayCluster:
             cluster.processes[name] = _start_node(
                 name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}"], ports, env,
                 temp_dir / f"{name}.log")
-        out = subprocess.run([sys.executable, "-c", _NODE_IDS], env=cluster.environment(), capture_output=True,
-                             text=True, timeout=120, check=True).stdout
-        for node_id, resources in json.loads(out.strip().splitlines()[-1]).items():
+        alive = _alive_node_ids(cluster)
+        for node_id, resources in alive.items():
             cluster.node_ids.update({name: node_id for name in ("head", *WORKER_NODES) if name in resources})
-        assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), out
+        assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), alive
     except BaseException:
         _stop(*cluster.processes.values())
         raise

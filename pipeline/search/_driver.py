@@ -64,6 +64,12 @@ SPEC_COPY = "spec.yaml"
 DRIVER_MEMORY_BYTES = 256 * 2**20  # a trial driver holds one model for latency and ISR evaluation
 TUNE_DIR = "tune"  # Tune's experiment folders, one per (re)run: tune/run-000, run-001, ...
 RAY_LOG = "ray.log"  # Ray's and Tune's own log records (the head's output is in ray-head.log)
+# A trial whose process is lost (its node gone, its actor killed) starts again on a node that is
+# left, and its Ray Train run, named by the point, resumes from its latest checkpoint on the
+# experiment's storage. Until Ray marks a killed node dead (missed health checks: seconds to a
+# minute) a retry may be placed there and fail too, hence more than one. Tune cannot tell a lost
+# process from an error of the trial's own, which is retried as often before its row says failed.
+TRIAL_RETRIES = 3
 ROW_WRITE_RETRIES = 5  # at the end of a run, for rows whose write failed during it
 ROW_WRITE_RETRY_S = 2.0
 
@@ -273,6 +279,7 @@ def _run_tuner(spec: Any, exp: Location, dataset: Any, num_classes: int, rows: A
             storage_filesystem=None if exp.is_local else exp.filesystem,
             callbacks=[writer, monitor],
             stop=SearchStopper(monitor),
+            failure_config=tune.FailureConfig(max_failures=TRIAL_RETRIES),
             verbose=0,  # the monitor prints trial events; Tune's table shows every ended trial as TERMINATED
         ),
     )

@@ -1,9 +1,9 @@
 """What a person sees of a running search, and what ends it early: `SearchMonitor`.
 
 One console line per trial event (started, rung passed, stopped, finished with mIoU and GMACs,
-infeasible with the budget it broke, failed with its reason) followed by one progress line with
-the counts and an ETA. Tune's own trial table is off: it shows stopped, infeasible and finished
-trials all as TERMINATED.
+infeasible with the budget it broke, retried or failed with its reason) followed by one progress
+line with the counts and an ETA. Tune's own trial table is off: it shows stopped, infeasible and
+finished trials all as TERMINATED.
 
 The monitor also decides when the search stops before its trials are done, through
 `SearchStopper.stop_all`: on SIGINT/SIGTERM (`interrupt`), and when no trial has started,
@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from ray.tune import Callback
@@ -141,6 +142,18 @@ class SearchMonitor(Callback):
             reason = f"(error text unavailable: {read_error})"
         name = _name(trial)
         self._end(name, STATUS_FAILED, f"{name} failed: {reason}")
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        try:
+            # Tune writes the error text locally first; its copy on the experiment's storage comes later.
+            local = getattr(trial, "error_file", None)
+            text = Path(local).read_text() if local and Path(local).is_file() else str(trial.get_error() or "")
+            reason = error_reason(text)
+        except Exception as read_error:  # the error file may be on storage that is gone
+            reason = f"(error text unavailable: {read_error})"
+        name = _name(trial)
+        self.running.pop(name, None)
+        self._event(f"{name} retried from its latest checkpoint after: {reason}")
 
     # Console.
 

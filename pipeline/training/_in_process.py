@@ -49,19 +49,27 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def ray_node_id() -> str:
+    """The Ray node this process runs on; "" outside Ray (and without importing it)."""
+    ray = sys.modules.get("ray")
+    return ray.get_runtime_context().get_node_id() if ray is not None and ray.is_initialized() else ""
+
+
 def train_epochs(trainer: Any, train: TrainConfig, run_dir: Location, start_epoch: int, history: list[dict[str, float]],
                  report: ReportFn, resumed: bool, extra_metrics: dict[str, float]) -> None:
     """Epochs `start_epoch`.. of `trainer`: validation every `eval.every` and after the last, a report per epoch."""
     from pipeline.training._ray import _write_history, progress_line
 
     epoch_seconds: list[float] = []
+    node = ray_node_id()
     for epoch in range(start_epoch, train.epochs):
         started = time.perf_counter()
         stats = trainer.train_epoch(epoch)
         last = epoch + 1 == train.epochs
         val = trainer.evaluate() if last or (epoch + 1) % train.eval.every == 0 else {}
         epoch_seconds.append(time.perf_counter() - started)
-        metrics = {**trainer.epoch_metrics(epoch, stats, val), m.TRAIN_EPOCH_S: epoch_seconds[-1], **extra_metrics}
+        metrics = {**trainer.epoch_metrics(epoch, stats, val), m.TRAIN_EPOCH_S: epoch_seconds[-1], m.TRAIN_NODE: node,
+                   **extra_metrics}
         history.append(metrics)
         if trainer.rank == 0:
             _write_history(run_dir, history)

@@ -3,13 +3,15 @@
 The per-worker function rebuilds every config from plain dicts, trains with `Trainer`, and after
 each epoch every rank calls `ray.train.report` (Ray requires all ranks to report; rank 0's
 metrics are the ones kept), attaching a checkpoint every `checkpoint_every` epochs and after the
-last. A worker failure restarts the worker group from the latest checkpoint (`FailureConfig`);
+last. A worker failure restarts the worker group from the latest checkpoint (`FailureConfig`; the
+newest on storage when Ray lost the worker before registering it, see `resume`);
 calling `fit_model` again with the same `run_name` and `storage_path` resumes a stopped run from
 its latest checkpoint (Ray Train restores the run's checkpoint state from its directory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -82,8 +84,7 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
     trainer = Trainer(config["model_config"], train, dataset, ray.train.torch.get_device())
     run_dir: Location = config["run_dir"]
     checkpoint = ray.train.get_checkpoint()
-    start_epoch, history = resume(trainer, checkpoint, run_dir.local_path if run_dir.is_local else None,
-                                  trainer.rank == 0)
+    start_epoch, history = resume(trainer, checkpoint, run_dir, trainer.rank == 0)
 
     def report(metrics: dict[str, float], directory: Path | None, name: str) -> None:
         if directory is None:
@@ -95,38 +96,42 @@ def train_fn_per_worker(config: dict[str, Any]) -> None:
                  config["extra_metrics"])
 
 
-def resume(trainer: Any, checkpoint: Any, run_dir: Path | None, warn: bool) -> tuple[int, list[dict[str, float]]]:
-    """Restore the newest readable checkpoint: Ray's latest first, then the run's others, newest first.
+def resume(trainer: Any, checkpoint: Any, run_dir: Path | Location | None,
+           warn: bool) -> tuple[int, list[dict[str, float]]]:
+    """Restore the newest readable checkpoint of the run, from Ray's latest or the run directory.
 
-    An unreadable one (truncated by a kill, say) is named in a one-line warning and skipped; with
-    none readable the run starts over. `run_dir` is None for a run on object storage, where only
-    Ray's latest checkpoint is tried.
+    A checkpoint in `run_dir` newer than Ray's latest comes first: a worker lost (its node gone)
+    after writing a checkpoint to storage but before Ray Train registered it leaves one that Ray
+    does not offer. An unreadable one (truncated by a kill, say) is named in a one-line warning and
+    the next newest tried; with none readable the run starts over.
     """
-    from pipeline.training._checkpoint import CheckpointError, checkpoint_dirs
+    from pipeline.training._checkpoint import CheckpointError
+    from pipeline.training._in_process import CHECKPOINT_PREFIX
 
+    ray_name = Path(checkpoint.path).name if checkpoint is not None else ""
+    location = resolve_location(run_dir) if isinstance(run_dir, Path) else run_dir
+    stored = sorted((n for n in location.children() if n.startswith(CHECKPOINT_PREFIX) and n != ray_name),
+                    reverse=True) if location is not None and location.exists() else []
+    order = [*(n for n in stored if n > ray_name), *([ray_name] if ray_name else []),
+             *(n for n in stored if n < ray_name)]
     skipped: list[str] = []
-    if checkpoint is not None:
+    for name in order:
         try:
-            with checkpoint.as_directory() as directory:
-                return trainer.load(Path(directory))
-        except CheckpointError as error:
-            skipped.append(Path(checkpoint.path).name)
-            if warn:
-                sys.stdout.write(f"warning: {error}; trying an earlier checkpoint\n")
-    for directory in checkpoint_dirs(run_dir) if run_dir is not None else []:
-        if directory.name in skipped:
-            continue
-        try:
-            loaded = trainer.load(directory)
-        except CheckpointError as error:
+            with contextlib.ExitStack() as stack:
+                directory = Path(stack.enter_context(checkpoint.as_directory() if name == ray_name
+                                                     else local_copy(location.join(name))))
+                loaded = trainer.load(directory)
+        except (CheckpointError, FileNotFoundError) as error:
+            skipped.append(name)
             if warn:
                 sys.stdout.write(f"warning: {error}; trying an earlier checkpoint\n")
             continue
-        if warn and skipped:
-            sys.stdout.write(f"warning: resumed from {directory} instead\n")
+        if warn and ray_name and ray_name in skipped:
+            sys.stdout.write(f"warning: resumed from {location.join(name).uri if location else name} instead\n")
         return loaded
     if warn and skipped:
-        sys.stdout.write(f"warning: no readable checkpoint in {run_dir}; training starts over\n")
+        sys.stdout.write(f"warning: no readable checkpoint in {location.uri if location else ray_name}; "
+                         "training starts over\n")
     return 0, []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 from pipeline import metric_names as m
@@ -47,6 +48,36 @@ def test_one_line_per_event_with_statuses_kept_apart() -> None:
     assert all(lines[i + 1].startswith("[") for i, line in enumerate(lines) if not line.startswith("["))
     assert "TERMINATED" not in out.getvalue()
     assert lines[-1].startswith("[6/6 trials done; this run: 1 finished, 1 stopped, 1 infeasible, 1 failed; 0 running;")
+
+
+def test_a_retried_trial_is_named_with_its_reason_and_counted_once_it_ends() -> None:
+    out = io.StringIO()
+    monitor = SearchMonitor(total=1, done_before=0, rungs=(), stall_timeout_s=60, out=out)
+    trial = _trial(7, error="Traceback ...\nray.exceptions.ActorDiedError: The actor died unexpectedly")
+    monitor.on_trial_add(0, [], trial)
+    monitor.on_trial_start(0, [], trial)
+    monitor.on_trial_recover(0, [], trial)
+    assert monitor.running == {}  # waits for a node again, no longer holds one
+    monitor.on_trial_start(0, [], trial)
+    trial.last_result = {STATUS_KEY: "finished", m.VAL_MIOU: 0.5, m.COST_GMACS: 1.0}
+    monitor.on_trial_complete(0, [], trial)
+    events = [line for line in out.getvalue().splitlines() if not line.startswith("[")]
+    assert events == ["t0007 started",
+                      "t0007 retried from its latest checkpoint after: ray.exceptions.ActorDiedError: The actor died "
+                      "unexpectedly",
+                      "t0007 started", "t0007 finished: mIoU 0.5000, 1 GMACs"]
+    assert out.getvalue().splitlines()[-1].startswith("[1/1 trials done; 1 finished, 0 stopped")
+
+
+def test_a_retry_reason_comes_from_tunes_local_error_file_first(tmp_path: Path) -> None:
+    out = io.StringIO()
+    monitor = SearchMonitor(total=1, done_before=0, rungs=(), stall_timeout_s=60, out=out)
+    trial = _trial(3)  # the copy on the experiment's storage is not written yet: get_error() has nothing
+    trial.error_file = str(tmp_path / "error.txt")
+    (tmp_path / "error.txt").write_text("Failure # 1\nray.exceptions.ActorUnavailableError: node gone\n")
+    monitor.on_trial_recover(0, [], trial)
+    assert out.getvalue().splitlines()[0] == \
+        "t0003 retried from its latest checkpoint after: ray.exceptions.ActorUnavailableError: node gone"
 
 
 def test_progress_line_has_an_eta_once_a_trial_ended() -> None:

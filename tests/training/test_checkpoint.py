@@ -1,18 +1,21 @@
 """Checkpoints: plain data only (a crafted pickle never runs), RNG state round trip, atomic files,
-resume from the newest readable checkpoint, and Ray's snapshot set aside when it names a missing one."""
+resume from the newest readable checkpoint (one Ray never registered included), and Ray's snapshot set aside when it names a missing one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from pipeline.storage import resolve_location
 from pipeline.training import DistillConfig, TrainConfig, Trainer, fit_model, load_checkpoint_model, prepare_dataset
 from pipeline.training._checkpoint import (
     MODEL_FILE,
@@ -121,6 +124,29 @@ def test_resume_skips_a_truncated_latest_checkpoint(trained: tuple[Trainer, Path
     assert out.count("\n") == 1 and str(latest) in out and "unreadable checkpoint file" in out
     with pytest.raises(CheckpointError, match=str(latest)):
         load_file(latest)
+
+
+class _RayCheckpoint:
+    """What `ray.train.get_checkpoint()` hands a worker: a path and a local view of it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    @contextlib.contextmanager
+    def as_directory(self) -> Iterator[str]:
+        yield self.path
+
+
+def test_resume_prefers_a_newer_checkpoint_on_storage_to_rays_latest(trained: tuple[Trainer, Path],
+                                                                     tmp_path: Path) -> None:
+    trainer, _ = trained
+    run_dir = tmp_path / "run"
+    trainer.save(run_dir / "checkpoint_epoch_0002", 1, [{"epoch": 1.0}, {"epoch": 2.0}])
+    trainer.save(run_dir / "checkpoint_epoch_0004", 3, [{"epoch": float(e)} for e in range(1, 5)])
+    (run_dir / "checkpoint_epoch_0006").mkdir()  # an upload cut short with its node: nothing readable in it
+    registered = _RayCheckpoint(run_dir / "checkpoint_epoch_0002")  # the worker died before reporting epoch 4
+    assert resume(trainer, registered, resolve_location(run_dir), warn=False)[0] == 4
+    assert resume(trainer, registered, None, warn=False)[0] == 2  # without the run directory: Ray's only
 
 
 def test_resume_with_nothing_readable_starts_over(trained: tuple[Trainer, Path], tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ RAY_LOG = "ray.log"  # Ray's and Tune's own log records (the head's output is in
 # left, and its Ray Train run, named by the point, resumes from its latest checkpoint on the
 # experiment's storage. Until Ray marks a killed node dead (missed health checks: seconds to a
 # minute) a retry may be placed there and fail too, hence more than one. Tune cannot tell a lost
-# process from an error of the trial's own, which is retried as often before its row says failed.
+# process from an error the trial raises, so a trial reports its own deterministic failure (a
+# diverged loss, a non-finite result) as its last result instead of raising it: never retried.
 TRIAL_RETRIES = 3
 ROW_WRITE_RETRIES = 5  # at the end of a run, for rows whose write failed during it
 ROW_WRITE_RETRY_S = 2.0

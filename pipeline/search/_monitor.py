@@ -130,6 +130,8 @@ class SearchMonitor(Callback):
                     f"{float(result.get(m.COST_GMACS, math.nan)):.3g} GMACs")
         elif status == STATUS_INFEASIBLE:
             status, text = STATUS_INFEASIBLE, f"{name} {result.get(ERROR_KEY, 'infeasible')}"
+        elif status == STATUS_FAILED:
+            text = f"{name} failed: {result.get(ERROR_KEY, '')}"
         else:
             status = STATUS_STOPPED
             text = f"{name} stopped by the scheduler at epoch {int(result.get(m.EPOCH, 0) or 0)}"

@@ -194,9 +194,9 @@ def _config_value(value: Any) -> Any:
 
 
 def trial_status(result: dict[str, Any]) -> str:
-    """finished / infeasible as the trial marked itself; no mark means the scheduler cut it."""
+    """finished / infeasible / failed as the trial marked itself; no mark means the scheduler cut it."""
     status = result.get(STATUS_KEY)
-    return status if status in (STATUS_FINISHED, STATUS_INFEASIBLE) else STATUS_STOPPED
+    return status if status in (STATUS_FINISHED, STATUS_INFEASIBLE, STATUS_FAILED) else STATUS_STOPPED
 
 
 class ResultsCallback(Callback):

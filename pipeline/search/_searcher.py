@@ -229,7 +229,9 @@ class SegnasOptunaSearch(OptunaSearch):
             self._running.pop(key, None)
         ot_trial = self._ot_trials.get(trial_id)
         status = str((result or {}).get(STATUS_KEY, STATUS_STOPPED))
-        if error or not result:
+        if error or not result or status == STATUS_FAILED:  # failed: a diverged run or a non-finite result
+            if ot_trial is not None and status == STATUS_FAILED:
+                ot_trial.set_user_attr("status", STATUS_FAILED)
             super().on_trial_complete(trial_id, result=None, error=True)
             return
         if status not in FULL_FIDELITY:

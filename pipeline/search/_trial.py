@@ -24,7 +24,7 @@ from torch import nn
 from pipeline import metric_names as m
 from pipeline.deploy import Inference, checkpoint_uri, dataset_palette, gallery_samples, prediction_gallery
 from pipeline.measure import collect_fingerprint, format_fingerprint, format_isr, measure_latency_variants
-from pipeline.results_schema import STATUS_FINISHED, STATUS_INFEASIBLE
+from pipeline.results_schema import STATUS_FAILED, STATUS_FINISHED, STATUS_INFEASIBLE
 from pipeline.search._cost import CostGate, latency_metrics
 from pipeline.search._points import resolve_point
 from pipeline.search._searcher import CONSTRAINT_KEY, STATUS_KEY, TRIAL_NUMBER_KEY
@@ -220,9 +220,8 @@ def with_inheritance(
 def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
     """Ray Tune function trainable of one search point."""
     import ray.tune
-    from ray.tune.integration.ray_train import TuneReportCallback
 
-    from pipeline.training import fit_in_process, fit_model, replace_train, train_config_from_dict
+    from pipeline.training import NonFiniteError
 
     started = time.time()
     torch.set_num_threads(context.driver_threads)
@@ -251,10 +250,35 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
             }
         )
         return
+    extra = {**costs, **({BENCHMARK_KEY: benchmark} if benchmark else {})}
+    try:
+        outcome = _train_and_evaluate(config, context, point, extra)
+    except NonFiniteError as error:
+        # A diverged run or a non-finite result is this point's outcome, not a fault: reported as a
+        # result, so Tune does not retry it (a retry from the checkpoint would diverge again).
+        outcome = {
+            STATUS_KEY: STATUS_FAILED,
+            m.EPOCH: 0,
+            m.VAL_MIOU: math.nan,  # Tune wants every objective in each result; the sampler is told FAIL
+            **{metric: math.nan for metric in m.COST_METRICS},
+            **extra,
+            ERROR_KEY: f"{type(error).__name__}: {error}",
+        }
+    ray.tune.report({**outcome, GATE_KEY: gate_s, WALL_KEY: time.time() - started, DEVICE_KEY: device})
+
+
+def _train_and_evaluate(config: dict[str, Any], context: TrialContext, point: Any,
+                        extra: dict[str, Any]) -> dict[str, Any]:
+    """Train the point (in this process or with a `TorchTrainer`), then time it and its ISR variants:
+    the finished trial's last result, less the timings of the whole trial."""
+    import ray.tune
+    from ray.tune.integration.ray_train import TuneReportCallback
+
+    from pipeline.training import fit_in_process, fit_model, replace_train, train_config_from_dict
+
     train = replace_train(train_config_from_dict(context.train), **point.hparams)
     train, inherited = with_inheritance(train, point.model_config, context.pretrained)
-    extra = {**costs, **({PRETRAINED_KEY: inherited} if inherited else {}),
-             **({BENCHMARK_KEY: benchmark} if benchmark else {})}
+    extra = {**extra, **({PRETRAINED_KEY: inherited} if inherited else {})}
     storage = context.experiment_dir.join(RUNS_DIR)
     if in_process(context.scaling, storage):
         result = fit_in_process(point.model_config, train, context.dataset, run_name(point.point_key), storage,
@@ -274,21 +298,17 @@ def search_trial_fn(config: dict[str, Any], context: TrialContext) -> None:
         latency, isr_rows = evaluate_finished(str(checkpoint_dir), context, train.eval, train.precision)
     ort = (m.COST_ORT_LATENCY_MS,) if context.gate.benchmark is not None else ()
     measured = (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS, *ort)
+    costs = {k: v for k, v in extra.items() if k in m.COST_METRICS}
     check_finite({**result.metrics, **costs, **latency}, measured)
     curve = [float(h[m.VAL_MIOU]) for h in result.history if m.VAL_MIOU in h]
-    ray.tune.report(
-        {
-            **result.metrics,
-            **costs,
-            **latency,
-            STATUS_KEY: STATUS_FINISHED,
-            CONSTRAINT_KEY: 0.0,
-            CHECKPOINT_KEY: checkpoint_uri(result.checkpoint_path),
-            ISR_KEY: json.dumps(isr_rows),
-            CURVE_KEY: json.dumps(curve),
-            EVALUATION_KEY: time.time() - evaluation_started,
-            GATE_KEY: gate_s,
-            WALL_KEY: time.time() - started,
-            DEVICE_KEY: device,
-        }
-    )
+    return {
+        **result.metrics,
+        **costs,
+        **latency,
+        STATUS_KEY: STATUS_FINISHED,
+        CONSTRAINT_KEY: 0.0,
+        CHECKPOINT_KEY: checkpoint_uri(result.checkpoint_path),
+        ISR_KEY: json.dumps(isr_rows),
+        CURVE_KEY: json.dumps(curve),
+        EVALUATION_KEY: time.time() - evaluation_started,
+    }

@@ -8,7 +8,8 @@ placement group, sync actors: seconds per trial, most of a short demo trial). It
 temporary folder and renamed, newest `keep_checkpoints` kept), resume from the newest one when a
 run of that name exists (a re-asked interrupted point, a retried trial), and up to
 `max_failures` restarts from the newest checkpoint after an exception, as Ray Train restarts its
-worker group.
+worker group. A diverged loss (`NonFiniteError`) is not restarted: the checkpoint restores the
+weights and every RNG state, so the same steps would diverge again.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def fit_in_process(
     threads: int = 1,
 ) -> Any:
     """Train in this process on `device`; returns a `TrainResult` like `fit_model`'s (num_workers 1)."""
-    from pipeline.training._loop import Trainer
+    from pipeline.training._loop import NonFiniteError, Trainer
     from pipeline.training._ray import TrainResult, _write_history, resume
 
     storage = storage_path if isinstance(storage_path, Location) else resolve_location(storage_path)
@@ -145,7 +146,7 @@ def fit_in_process(
             train_epochs(trainer, train, location, start_epoch, history, report_and_keep, start_epoch > 0,
                          dict(extra_metrics or {}))
             break
-        except ConfigError:
+        except (ConfigError, NonFiniteError):
             raise
         except Exception:
             failures += 1

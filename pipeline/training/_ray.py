@@ -238,7 +238,13 @@ def fit_model(
         ),
     )
     started = time.perf_counter()
-    result = trainer.fit()
+    try:
+        result = trainer.fit()
+    except Exception as error:
+        diverged = _diverged(error)
+        if diverged is None:
+            raise
+        raise diverged from None
     wall = time.perf_counter() - started
     history: list[dict[str, float]] = []
     checkpoint = None
@@ -252,6 +258,18 @@ def fit_model(
     metrics = dict(history[-1]) if history else dict(result.metrics or {})
     return TrainResult(metrics, history, checkpoint.uri if checkpoint else None, run_dir.uri, wall,
                        scaling.num_workers, checkpoint)
+
+
+def _diverged(error: BaseException) -> Exception | None:
+    """The `NonFiniteError` of a worker when that is why the run failed, else None: a diverged run is
+    the trial's own result (not a fault to retry elsewhere), so it leaves `fit_model` as itself."""
+    from pipeline.training._loop import NonFiniteError
+
+    for failure in dict(getattr(error, "worker_failures", None) or {}).values():
+        cause = getattr(failure, "cause", failure)  # a worker's exception arrives wrapped by Ray
+        if isinstance(cause, NonFiniteError):
+            return NonFiniteError(str(cause))
+    return None
 
 
 def replace_train(train: TrainConfig, **changes: Any) -> TrainConfig:

@@ -19,8 +19,8 @@ def _trial(number: int, last: dict | None = None, error: str = "") -> SimpleName
 
 def test_one_line_per_event_with_statuses_kept_apart() -> None:
     out = io.StringIO()
-    monitor = SearchMonitor(total=6, done_before=2, rungs=(3, 6), stall_timeout_s=60, out=out)
-    trials = [_trial(i) for i in range(4)]
+    monitor = SearchMonitor(total=7, done_before=2, rungs=(3, 6), stall_timeout_s=60, out=out)
+    trials = [_trial(i) for i in range(5)]
     for trial in trials:
         monitor.on_trial_add(0, [], trial)
         monitor.on_trial_start(0, [], trial)
@@ -35,19 +35,22 @@ def test_one_line_per_event_with_statuses_kept_apart() -> None:
     trials[3].get_error = lambda: "Traceback ...\n  File x\nNonFiniteError: non-finite loss at epoch 2, step 14\n" \
                                   "\nThe above exception was the direct cause of:\nTrainingFailedError: boom"
     monitor.on_trial_error(0, [], trials[3])
+    trials[4].last_result = {STATUS_KEY: "failed", ERROR_KEY: "NonFiniteError: non-finite val/miou (nan) of the trained model"}
+    monitor.on_trial_complete(0, [], trials[4])  # failed on its own: reported, not raised
     lines = out.getvalue().splitlines()
     events = [line for line in lines if not line.startswith("[")]
     assert events == [
-        "t0000 started", "t0001 started", "t0002 started", "t0003 started",
+        "t0000 started", "t0001 started", "t0002 started", "t0003 started", "t0004 started",
         "t0000 passed the epoch-3 rung",
         "t0000 finished: mIoU 0.4321, 0.0123 GMACs",
         "t0001 stopped by the scheduler at epoch 3",
         "t0002 infeasible: cost/params 3.4e+06 is 240% over budget",
         "t0003 failed: NonFiniteError: non-finite loss at epoch 2, step 14",
+        "t0004 failed: NonFiniteError: non-finite val/miou (nan) of the trained model",
     ]
     assert all(lines[i + 1].startswith("[") for i, line in enumerate(lines) if not line.startswith("["))
     assert "TERMINATED" not in out.getvalue()
-    assert lines[-1].startswith("[6/6 trials done; this run: 1 finished, 1 stopped, 1 infeasible, 1 failed; 0 running;")
+    assert lines[-1].startswith("[7/7 trials done; this run: 1 finished, 1 stopped, 1 infeasible, 2 failed; 0 running;")
 
 
 def test_a_retried_trial_is_named_with_its_reason_and_counted_once_it_ends() -> None:

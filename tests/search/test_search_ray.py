@@ -1,9 +1,10 @@
 """One small search on the shared local Ray: rows of every status, ISR rows, and resume without retraining.
 
-The study is created beforehand with three enqueued points, so the trials are known in advance and
+The study is created beforehand with four enqueued points, so the trials are known in advance and
 run one at a time (max_concurrent 1): a small ISR-capable model that finishes, a wide one over the
 parameter budget, and a deeper one with a vanishing learning rate that the multi-objective
-scheduler cuts at the epoch-1 rung (dominated: more costly and no better than the first).
+scheduler cuts at the epoch-1 rung (dominated: more costly and no better than the first), and the
+first point again with a loss limit its first step exceeds, whose trial fails without a retry.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ decoders:
     fixed: {depths: [1, 1, 1], heads: [2, 2, 2], mlp_ratio: 1.0, fuse_channels: 16, drop_path: 0.0}
 train:
   lr: {type: categorical, choices: [0.01, 1.0e-7]}
+  loss_limit: {type: categorical, choices: [10000.0, 1.0e-6]}
 """
 
 SPEC = """
@@ -60,7 +62,7 @@ scaling: {num_workers: 1, cpus_per_worker: 1}
 storage: {path: STORAGE}
 search:
   space: SPACE
-  num_samples: 3
+  num_samples: 4
   objectives: {val/miou: max, cost/params: min}
   sampler: random
   input_size: [64, 64]
@@ -72,9 +74,10 @@ search:
 """
 
 POINTS = [
-    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 64, "train.lr": 0.01},  # finishes
-    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 256, "train.lr": 0.01},  # over the parameter budget
-    {"eft.depths": "[1,1,2,1]", "eft.widths[3]": 64, "train.lr": 1e-7},  # dominated at epoch 1: stopped
+    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 64, "train.lr": 0.01, "train.loss_limit": 1e4},  # finishes
+    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 256, "train.lr": 0.01, "train.loss_limit": 1e4},  # over budget
+    {"eft.depths": "[1,1,2,1]", "eft.widths[3]": 64, "train.lr": 1e-7, "train.loss_limit": 1e4},  # stopped at epoch 1
+    {"eft.depths": "[1,1,1,1]", "eft.widths[3]": 64, "train.lr": 0.01, "train.loss_limit": 1e-6},  # diverged: failed
 ]
 
 
@@ -95,35 +98,39 @@ def test_search_writes_every_status_and_resumes_without_retraining(tmp_path: Pat
         study.enqueue_trial(point)
 
     first = run_search(spec, spec_path)
-    assert first.complete and first.stop_reason is None
+    assert first.complete and first.stop_reason is None and first.failed == 1
     _assert_all_cpus_free()
     rows = pd.read_parquet(exp_dir / RESULTS_FILE)
     assert list(rows.columns[: len(COLUMN_NAMES)]) == list(COLUMN_NAMES)
     trials = rows[rows["kind"] == "trial"].set_index("trial_id")
-    assert first.trials_run == 3 and len(trials) == 3
-    assert trials["status"].to_dict() == {"t0000": "finished", "t0001": "infeasible", "t0002": "stopped"}
-    assert trials["epochs"].to_dict() == {"t0000": 2, "t0001": 0, "t0002": 1}
+    assert first.trials_run == 4 and len(trials) == 4
+    assert trials["status"].to_dict() == {"t0000": "finished", "t0001": "infeasible", "t0002": "stopped",
+                                          "t0003": "failed"}
+    assert trials["epochs"].to_dict() == {"t0000": 2, "t0001": 0, "t0002": 1, "t0003": 0}
+    assert trials.loc["t0003", "error"].startswith("NonFiniteError: ") and math.isnan(trials.loc["t0003", m.VAL_MIOU])
+    assert not list((exp_dir / "tune").rglob("error.txt"))  # the divergence was reported, not raised: no retry
     assert len(trials.loc["t0000", "learning_curve"]) == 2 and not math.isnan(trials.loc["t0000", m.COST_LATENCY_MS])
     assert math.isnan(trials.loc["t0001", m.VAL_MIOU]) and trials.loc["t0001", m.COST_PARAMS] > 200_000
     assert "over budget" in trials.loc["t0001", "error"]
     trained = sorted(p.name for p in (exp_dir / "runs").iterdir() if p.name.startswith("point-"))
-    assert len(trained) == 2  # the infeasible point never reached Ray Train
+    assert len(trained) == 3  # the infeasible point never reached training
     isr = rows[rows["kind"] == "isr"]
     assert len(isr) == 1 and isr.iloc[0]["parent_trial_id"] == "t0000" and isr.iloc[0]["status"] == "finished"
     assert isr.iloc[0]["isr_encoder"] == "2,2,1,1" and isr.iloc[0]["isr_decoder"] == "2,2,2"
     assert isr.iloc[0][m.COST_GMACS] < trials.loc["t0000", m.COST_GMACS]  # pooling harder costs less
-    assert json.loads(trials.loc["t0002", "hparams"]) == {"lr": 1e-7}
+    assert json.loads(trials.loc["t0002", "hparams"]) == {"lr": 1e-7, "loss_limit": 1e4}
     _check_deployment_columns(trials, isr.iloc[0], exp_dir, tmp_path)
     study_trials = optuna.load_study(study_name=spec.name, storage=f"sqlite:///{exp_dir / 'study.db'}").trials
-    assert {t.number: t.user_attrs.get("status") for t in study_trials} == {0: "finished", 1: "infeasible", 2: "stopped"}
-    assert [t.state.name for t in study_trials] == ["COMPLETE", "COMPLETE", "PRUNED"]  # stopped: no values told
+    assert {t.number: t.user_attrs.get("status") for t in study_trials} == {0: "finished", 1: "infeasible", 2: "stopped",
+                                                                            3: "failed"}
+    assert [t.state.name for t in study_trials] == ["COMPLETE", "COMPLETE", "PRUNED", "FAIL"]  # no values told
     rungs = json.loads((exp_dir / "scheduler.json").read_text())
     assert list(rungs["stopped"].values()) == [1] and len(rungs["recorded"]["1"]) == 2  # kept for a resumed run
 
     # The same command again: the search is complete, nothing is trained, no row is added.
     stamps = {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()}
     second = run_search(spec, spec_path)
-    assert second.trials_before == 3 and second.trials_run == 0
+    assert second.trials_before == 4 and second.trials_run == 0
     assert len(pd.read_parquet(exp_dir / RESULTS_FILE)) == len(rows)
     assert {p.name: p.stat().st_mtime_ns for p in (exp_dir / "runs").iterdir()} == stamps
 

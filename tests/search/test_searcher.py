@@ -55,6 +55,15 @@ def test_stopped_point_is_pruned_and_never_told_again(tmp_path: Path) -> None:
     assert len(searcher.study.trials) == 2 and searcher.duplicates > 0  # re-proposals stayed in the scratch study
 
 
+def test_a_point_that_failed_on_its_own_is_told_as_failed_without_values(tmp_path: Path) -> None:
+    searcher = two_point_searcher(tmp_path)
+    searcher.suggest("a")
+    searcher.on_trial_complete("a", {STATUS_KEY: "failed", m.EPOCH: 0, m.VAL_MIOU: float("nan"),
+                                     m.COST_GMACS: 0.01, "search/error": "NonFiniteError: non-finite loss"})
+    (failed,) = searcher.study.trials
+    assert failed.state == TrialState.FAIL and failed.values is None
+    assert failed.user_attrs["status"] == "failed"
+
 def test_point_in_flight_is_not_parked(tmp_path: Path) -> None:
     searcher = two_point_searcher(tmp_path)
     searcher.suggest("a")

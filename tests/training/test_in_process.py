@@ -70,3 +70,20 @@ def test_a_run_of_the_same_name_resumes_where_it_stopped(storage: Path) -> None:
     result = _fit(TRAIN, storage, "interrupted", reports)
     assert [r[m.EPOCH] for r in reports] == [3, 4]  # epochs 1-2 came from the checkpoint
     assert [row[m.EPOCH] for row in result.history] == [1, 2, 3, 4]
+
+
+def test_a_diverged_run_is_not_restarted(storage: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.training import NonFiniteError
+    from pipeline.training import _loop
+
+    starts: list[int] = []
+    real_init = _loop.Trainer.__init__
+
+    def counting_init(self: object, *args: object, **kwargs: object) -> None:
+        starts.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(_loop.Trainer, "__init__", counting_init)
+    with pytest.raises(NonFiniteError, match="above TrainConfig.loss_limit"):
+        _fit(replace_train(TRAIN, loss_limit=1e-9, max_failures=3), storage, "diverged")
+    assert len(starts) == 1  # the restored checkpoint and RNG states would diverge the same way again

@@ -52,3 +52,20 @@ def test_non_finite_results_fail_the_trial() -> None:
             check_finite(metrics, (m.VAL_MIOU, m.COST_GMACS, m.COST_LATENCY_MS))
     with pytest.raises(NonFiniteError, match="non-finite cost/latency_ms"):
         check_finite({m.VAL_MIOU: 0.3}, (m.COST_LATENCY_MS,))  # missing counts as non-finite
+
+
+def test_a_worker_that_diverged_fails_the_run_as_non_finite_not_as_a_worker_fault() -> None:
+    from ray.train.v2.api.exceptions import WorkerGroupError
+
+    from pipeline.training._ray import _diverged
+
+    class Wrapped(RuntimeError):  # how Ray hands over a worker's exception: its `cause` is the original
+        def __init__(self, cause: Exception) -> None:
+            super().__init__(f"worker raised {cause!r}")
+            self.cause = cause
+
+    reason = "non-finite loss at epoch 3, step 7"
+    diverged = _diverged(WorkerGroupError("...", {0: RuntimeError("peer gone"), 1: Wrapped(NonFiniteError(reason))}))
+    assert isinstance(diverged, NonFiniteError) and str(diverged) == reason
+    assert _diverged(WorkerGroupError("...", {0: RuntimeError("peer gone")})) is None
+    assert _diverged(ValueError("not a worker group error")) is None

@@ -73,8 +73,7 @@ def test_a_run_of_the_same_name_resumes_where_it_stopped(storage: Path) -> None:
 
 
 def test_a_diverged_run_is_not_restarted(storage: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.training import NonFiniteError
-    from pipeline.training import _loop
+    from pipeline.training import NonFiniteError, _loop
 
     starts: list[int] = []
     real_init = _loop.Trainer.__init__

@@ -50,3 +50,11 @@ def test_summary_interval_brackets_the_mean() -> None:
     mean, low, high = sr.summarise([np.array([0.0, 1.0]), np.array([0.0, 3.0])])
     assert mean.tolist() == [0.0, 2.0] and low[1] < 2.0 < high[1] and low[0] == high[0] == 0.0
     assert sr.time_to_reach(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.5, 1.0]), 0.5) == 1.0
+
+
+def test_gp_stops_starting_seeds_once_its_time_is_up_but_keeps_two(table: tuple[Path, Path]) -> None:
+    loaded = sr.load_table(*table)
+    methods = [sr.Method("gp", "none"), sr.Method("random", "none")]
+    # A tenth of the table: a few draws each, before GP's start-up trials are done (GP is slow once it fits).
+    out = search_quality.run_replays(loaded, methods, {"gp": 4, "random": 4}, loaded.full_cost_s / 10, gp_seconds=0.0)
+    assert {name: curve["seeds"] for name, curve in out["methods"].items()} == {"gp + none": 2, "random + none": 4}

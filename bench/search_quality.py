@@ -49,6 +49,7 @@ import search_replay as sr  # noqa: E402
 from syne_moasha import SYNE_TUNE_VERSION, SyneMOASHA  # noqa: E402
 
 from pipeline import metric_names as m  # noqa: E402
+from pipeline._atomic import atomic_write_text  # noqa: E402
 from pipeline.data import TransformConfig  # noqa: E402
 from pipeline.data.synth import SynthConfig  # noqa: E402
 from pipeline.measure import collect_fingerprint, format_fingerprint, model_for_measurement  # noqa: E402
@@ -137,28 +138,54 @@ def methods_of(samplers: tuple[str, ...], syne: bool) -> list[sr.Method]:
     return methods + [sr.Method("gp", b) for b in SCHEDULERS if "gp" in samplers]
 
 
+class SeedCache:
+    """Each replayed seed's curve, kept in a JSON file as it ends, so a long run that is cut resumes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, Any] = json.loads(path.read_text()) if path is not None and path.is_file() else {}
+
+    @staticmethod
+    def key(table: sr.Table, method: sr.Method, seed: int, budget_s: float) -> str:
+        return f"{method.name} | seed {seed} | budget {budget_s:.6f} s | {len(table.rows)} points"
+
+    def replay(self, table: sr.Table, method: sr.Method, seed: int, budget_s: float,
+               grid: np.ndarray) -> tuple[np.ndarray, float]:
+        """(the seed's curve on `grid`, the seconds its replay took when it ran)."""
+        key = self.key(table, method, seed, budget_s)
+        if key not in self.entries:
+            started = time.perf_counter()
+            curve = sr.on_grid(sr.replay(table, method, seed, budget_s), grid)
+            self.entries[key] = {"curve": curve.tolist(), "replay_s": time.perf_counter() - started}
+            if self.path is not None:
+                atomic_write_text(self.path, json.dumps(self.entries))
+        return np.array(self.entries[key]["curve"]), float(self.entries[key]["replay_s"])
+
+
 def run_replays(table: sr.Table, methods: list[sr.Method], seeds: dict[str, int], budget_s: float,
-                gp_seconds: float = math.inf) -> dict[str, Any]:
+                gp_seconds: float = math.inf, cache: SeedCache | None = None) -> dict[str, Any]:
     """Hypervolume curves of each method on one grid; `seeds` is the seed count per sampler.
 
-    A GP method stops starting seeds once it has run `gp_seconds` (at least two seeds, for an interval).
+    A GP method starts no further seed once its seeds so far took `gp_seconds` (it runs at least
+    two, for an interval).
     """
+    cache = cache or SeedCache(None)
     grid = np.linspace(0.0, budget_s, GRID_POINTS)
     out: dict[str, Any] = {"grid_device_hours": (grid / 3600).tolist(), "seeds": seeds,
                            "samplers": sorted({x.sampler for x in methods}, key=SAMPLERS.index), "methods": {}}
     for method in methods:
-        started = time.perf_counter()
-        curves = []
+        curves, seconds = [], 0.0
         for seed in range(seeds[method.sampler]):
-            if method.sampler == "gp" and len(curves) >= 2 and time.perf_counter() - started > gp_seconds:
+            if method.sampler == "gp" and len(curves) >= 2 and seconds > gp_seconds:
                 break
-            curves.append(sr.on_grid(sr.replay(table, method, seed, budget_s), grid))
-        count = len(curves)
+            curve, took = cache.replay(table, method, seed, budget_s, grid)
+            curves.append(curve)
+            seconds += took
         mean, low, high = sr.summarise(curves)
         out["methods"][method.name] = {"mean": mean.tolist(), "low": low.tolist(), "high": high.tolist(),
-                                       "seeds": count, "replay_s": time.perf_counter() - started}
-        print(f"{method.name:<22} final HV {mean[-1]:.4f} [{low[-1]:.4f}, {high[-1]:.4f}]  {count} seeds "
-              f"({time.perf_counter() - started:.1f} s)", flush=True)
+                                       "seeds": len(curves), "replay_s": seconds}
+        print(f"{method.name:<22} final HV {mean[-1]:.4f} [{low[-1]:.4f}, {high[-1]:.4f}]  {len(curves)} seeds "
+              f"({seconds:.1f} s)", flush=True)
     return out
 
 
@@ -275,12 +302,13 @@ def plot(out: dict[str, Any], path: Path) -> None:
 
 def replay_main(table_path: Path, seeds: int, out_dir: Path, space: Path = SPACE,
                 samplers: tuple[str, ...] = SAMPLERS, gp_seeds: int | None = None, gp_seconds: float = math.inf,
-                syne: bool = False, notes: tuple[str, ...] = ()) -> dict[str, Any]:
+                syne: bool = False, notes: tuple[str, ...] = (), cache: Path | None = None) -> dict[str, Any]:
     sr.quiet_optuna()
     torch.set_num_threads(1)  # GPSampler's fits run in torch: one thread, like the trials it stands beside
     table = sr.load_table(table_path, space)
     per_sampler = {s: (gp_seeds if s == "gp" and gp_seeds is not None else seeds) for s in samplers}
-    out = run_replays(table, methods_of(samplers, syne), per_sampler, table.full_cost_s / 2, gp_seconds)
+    out = run_replays(table, methods_of(samplers, syne), per_sampler, table.full_cost_s / 2, gp_seconds,
+                      SeedCache(cache))
     found = findings(out)
     if syne:
         default = SchedulerSpec()
@@ -326,6 +354,8 @@ def main() -> None:
                      help="per GP method, start no further seed after this many seconds (at least 2 seeds run)")
     rep.add_argument("--syne", action=argparse.BooleanOptionalAction, default=True,
                      help="also replay Syne Tune's MO-ASHA (needs syne-tune; see the bench-syne extra)")
+    rep.add_argument("--cache", type=Path, default=None,
+                     help="JSON file of finished seeds: a cut run started again with it resumes")
     rep.add_argument("--note", action="append", default=[], help="a line for the table's notes (conditions)")
     args = parser.parse_args()
     if args.command == "tabulate":
@@ -336,7 +366,7 @@ def main() -> None:
               f'(pip install --no-deps "syne-tune=={SYNE_TUNE_VERSION}"), or pass --no-syne', file=sys.stderr)
         sys.exit(2)
     replay_main(args.table, args.seeds, args.out, samplers=tuple(args.samplers), gp_seeds=args.gp_seeds,
-                gp_seconds=args.gp_seconds, syne=args.syne, notes=tuple(args.note))
+                gp_seconds=args.gp_seconds, syne=args.syne, notes=tuple(args.note), cache=args.cache)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,20 @@ def test_gp_stops_starting_seeds_once_its_time_is_up_but_keeps_two(table: tuple[
     # A tenth of the table: a few draws each, before GP's start-up trials are done (GP is slow once it fits).
     out = search_quality.run_replays(loaded, methods, {"gp": 4, "random": 4}, loaded.full_cost_s / 10, gp_seconds=0.0)
     assert {name: curve["seeds"] for name, curve in out["methods"].items()} == {"gp + none": 2, "random + none": 4}
+
+
+def test_a_run_started_again_with_its_seed_cache_replays_nothing_twice(table: tuple[Path, Path], tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = sr.load_table(*table)
+    methods = [sr.Method("random", "mo_halving")]
+    cache_path = tmp_path / "seeds.json"
+    first = search_quality.run_replays(loaded, methods, {"random": 3}, loaded.full_cost_s,
+                                       cache=search_quality.SeedCache(cache_path))
+
+    def no_replay(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached seed was replayed again")
+
+    monkeypatch.setattr(sr, "replay", no_replay)
+    again = search_quality.run_replays(loaded, methods, {"random": 3}, loaded.full_cost_s,
+                                       cache=search_quality.SeedCache(cache_path))
+    assert again == first

@@ -8,6 +8,11 @@ at the rung (the first trial at a rung always does). It minimises every metric, 
 negated. Its rungs are grace x rf^k below `max_t`: with grace 1, rf 2 and 10 epochs they are
 epochs 1, 2, 4, 8, the same as `MOHalvingScheduler`'s.
 
+As released (0.16), its `Bracket.on_result` takes the non-dominated sort's output, the item
+indices best first, for one priority per item, so a newcomer's rank is the index of the worst
+recorded item over the count, not its own place: a trial that dominates every other at the rung
+can be stopped, a dominated one can go on. It is run as released, not corrected here.
+
 Only the scheduler is Syne Tune's; configurations come from the replay's searcher, so
 "random + syne_moasha" sees the same random draws as "random + mo_halving" and differs from it
 only in who stops trials. The replay's simulated clock stands in for Syne Tune's simulator

@@ -54,3 +54,14 @@ def test_the_benchmark_replays_it_beside_the_project_methods(table: tuple[Path, 
     assert f"random + {sr.SYNE_MOASHA}" in written["methods"]
     assert found["syne_moasha_vs_random_mo_halving"] in ("above", "below", "overlapping")
     assert f"| random + {sr.SYNE_MOASHA} | 2 |" in (tmp_path / "out" / "search_quality.md").read_text()
+
+
+def test_as_released_it_can_stop_a_trial_that_dominates_every_other_at_the_rung() -> None:
+    """syne-tune 0.16's `Bracket.on_result` reads the non-dominated sort's output (item indices,
+    best first) as one priority per item, so the newcomer's rank is the index of the worst item
+    over the count. The replay runs MO-ASHA as released; this pins that behaviour for 0.16."""
+    scheduler = SyneMOASHA(10, 1, 2.0, seed=0)
+    results = (("a", 0.5, 1.0), ("b", 0.6, 0.5), ("e", 0.55, 0.9), ("c", 0.1, 2.0), ("d", 0.95, 0.05))
+    decide = {name: scheduler.on_trial_result(None, SimpleNamespace(trial_id=name, config={}), _result(1, miou, gmacs))
+              for name, miou, gmacs in results}
+    assert decide["d"] == TrialScheduler.STOP  # d has the best mIoU and the lowest GMACs of all five

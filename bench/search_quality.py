@@ -150,16 +150,22 @@ class SeedCache:
         return f"{method.name} | seed {seed} | budget {budget_s:.6f} s | {len(table.rows)} points"
 
     def replay(self, table: sr.Table, method: sr.Method, seed: int, budget_s: float,
-               grid: np.ndarray) -> tuple[np.ndarray, float]:
-        """(the seed's curve on `grid`, the seconds its replay took when it ran)."""
+               grid: np.ndarray) -> tuple[np.ndarray | None, float, str | None]:
+        """(the seed's curve on `grid`, the seconds its replay took, None) — or (None, seconds, the
+        error) when the sampler or scheduler raised: that seed is left out of the method's figures."""
         key = self.key(table, method, seed, budget_s)
         if key not in self.entries:
             started = time.perf_counter()
-            curve = sr.on_grid(sr.replay(table, method, seed, budget_s), grid)
-            self.entries[key] = {"curve": curve.tolist(), "replay_s": time.perf_counter() - started}
+            try:
+                entry: dict[str, Any] = {"curve": sr.on_grid(sr.replay(table, method, seed, budget_s), grid).tolist()}
+            except Exception as error:  # noqa: BLE001 - a library's failure is a measured outcome here
+                entry = {"error": f"{type(error).__name__}: {error}"}
+            self.entries[key] = entry | {"replay_s": time.perf_counter() - started}
             if self.path is not None:
                 atomic_write_text(self.path, json.dumps(self.entries))
-        return np.array(self.entries[key]["curve"]), float(self.entries[key]["replay_s"])
+        entry = self.entries[key]
+        curve = np.array(entry["curve"]) if "curve" in entry else None
+        return curve, float(entry["replay_s"]), entry.get("error")
 
 
 def run_replays(table: sr.Table, methods: list[sr.Method], seeds: dict[str, int], budget_s: float,
@@ -174,16 +180,20 @@ def run_replays(table: sr.Table, methods: list[sr.Method], seeds: dict[str, int]
     out: dict[str, Any] = {"grid_device_hours": (grid / 3600).tolist(), "seeds": seeds,
                            "samplers": sorted({x.sampler for x in methods}, key=SAMPLERS.index), "methods": {}}
     for method in methods:
-        curves, seconds = [], 0.0
+        curves, seconds, failed = [], 0.0, {}
         for seed in range(seeds[method.sampler]):
             if method.sampler == "gp" and len(curves) >= 2 and seconds > gp_seconds:
                 break
-            curve, took = cache.replay(table, method, seed, budget_s, grid)
-            curves.append(curve)
+            curve, took, error = cache.replay(table, method, seed, budget_s, grid)
             seconds += took
+            if curve is None:
+                failed[seed] = error
+                print(f"{method.name}: seed {seed} failed: {error}", flush=True)
+            else:
+                curves.append(curve)
         mean, low, high = sr.summarise(curves)
         out["methods"][method.name] = {"mean": mean.tolist(), "low": low.tolist(), "high": high.tolist(),
-                                       "seeds": len(curves), "replay_s": seconds}
+                                       "seeds": len(curves), "failed_seeds": failed, "replay_s": seconds}
         print(f"{method.name:<22} final HV {mean[-1]:.4f} [{low[-1]:.4f}, {high[-1]:.4f}]  {len(curves)} seeds "
               f"({seconds:.1f} s)", flush=True)
     return out
@@ -270,6 +280,9 @@ def markdown(out: dict[str, Any], table: sr.Table, found: dict[str, Any], machin
         lines.append(f"- Syne Tune MO-ASHA vs the project's successive halving, both on random configurations: final HV "
                      f"difference {found['syne_moasha_minus_random_mo_halving_final_hv']:+.4f} "
                      f"({found['syne_moasha_vs_random_mo_halving']}).")
+    for name, curve in out["methods"].items():
+        for seed, error in curve["failed_seeds"].items():
+            notes = [*notes, f"{name}, seed {seed}: the replay raised `{error}`; that seed is left out of its figures."]
     lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 

@@ -255,7 +255,8 @@ def markdown(out: dict[str, Any], table: sr.Table, found: dict[str, Any], machin
         f"reference (0, {table.reference_gmacs:.4f}), normalised. Every method re-measured in this run, on "
         f"{replay_machine} (one process, one torch thread).",
         "",
-        "| method | seeds | " + " | ".join(f"HV at {grid[i]:.4f} h" for i in marks) + " | interval width at budget | replay CPU s |",
+        "| method | seeds | " + " | ".join(f"HV at {grid[i]:.4f} h" for i in marks)
+        + " | interval width at budget | replay wall s |",
         "|---|---|" + "---|" * (len(marks) + 2),
     ]
     for name, curve in out["methods"].items():

@@ -4,8 +4,10 @@ The project's own searcher (`SegnasOptunaSearch` with the spec's sampler) and sc
 (`build_scheduler`) decide; the table answers. Each point of the table has, per epoch, its
 validation mIoU and its measured epoch time; `concurrency` trials run at once, a trial's epoch k
 ends `epoch_s[k]` seconds after its epoch k-1, and every epoch's result goes to the scheduler as a
-Tune trial's would (epoch, mIoU, costs). A trial that reaches the last epoch is finished and told
-to the searcher with its values; one the scheduler stops is told as stopped. Device time is the
+Tune trial's would (epoch, mIoU, costs). A trial that reaches the last epoch is finished: the
+scheduler's `on_trial_complete` sees it and the searcher is told its values; one the scheduler
+stops is told as stopped. The scheduler is the project's, or Syne Tune's MO-ASHA behind the same
+interface (`syne_moasha.py`). Device time is the
 sum over trials of the simulated time they ran (a stopped trial counts the epochs it trained).
 
 Hypervolume is that of the finished trials on (mIoU up, GMACs down) against a fixed reference
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,23 +30,27 @@ import numpy as np
 import optuna
 import pandas as pd
 from ray.tune.schedulers import TrialScheduler
+from scipy import stats
 
 from pipeline import metric_names as m
 from pipeline.search import load_search_space, resolve_point
 from pipeline.search._scheduler import PointKeyOf, build_scheduler
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY, SegnasOptunaSearch, build_sampler
+from pipeline.search._space import SearchSpace
 from pipeline.specs._search import SchedulerSpec, SearchSpec
 from reports import hypervolume
 
 OBJECTIVES = ((m.VAL_MIOU, "max"), (m.COST_GMACS, "min"))
 NUM_CLASSES = 10
-T_975 = {19: 2.093}  # Student t quantile for a 95 % interval over 20 seeds
+
+
+SYNE_MOASHA = "syne_moasha"  # Syne Tune's MO-ASHA (syne_moasha.py), the outside reference
 
 
 @dataclass(frozen=True)
 class Method:
     sampler: str  # nsga2 | tpe | gp | random
-    scheduler: str  # mo_halving | asha | none
+    scheduler: str  # mo_halving | asha | none | syne_moasha
 
     @property
     def name(self) -> str:
@@ -75,20 +82,44 @@ class Table:
 
 
 def load_table(path: Path, space_path: Path) -> Table:
+    """The table, each row keyed by the point key its parameters resolve to now.
+
+    A point key hashes the whole model config, so a config field added later (with a default)
+    changes the key of a tabulated point; the row's parameters, not its stored key, say which
+    point it is. Rows without parameters keep their stored key.
+    """
     frame = pd.read_parquet(path)
+    space = load_search_space(space_path)
+
+    def key(row: dict[str, Any]) -> str:
+        if not isinstance(row.get("params_json"), str):
+            return str(row["point_key"])
+        return resolve_point(space, json.loads(row["params_json"]), NUM_CLASSES).point_key
+
     rows = {
-        r["point_key"]: {"miou": [float(v) for v in r["miou"]], "epoch_s": [float(v) for v in r["epoch_s"]],
-                         "gmacs": float(r["gmacs"]), "params": float(r["params"])}
+        key(r): {"miou": [float(v) for v in r["miou"]], "epoch_s": [float(v) for v in r["epoch_s"]],
+                 "gmacs": float(r["gmacs"]), "params": float(r["params"])}
         for r in frame.to_dict("records")
     }
+    if len(rows) != len(frame):
+        raise ValueError(f"{path}: {len(frame)} rows but {len(rows)} distinct points")
     epochs = min(len(r["miou"]) for r in rows.values())
     return Table(space_path, rows, epochs, 1.05 * max(r["gmacs"] for r in rows.values()))
 
 
 def _search_spec(table: Table, method: Method, seed: int, population_size: int) -> SearchSpec:
+    # Syne Tune's MO-ASHA takes the grace period and reduction factor of the project's default scheduler.
+    scheduler = SchedulerSpec() if method.scheduler == SYNE_MOASHA else SchedulerSpec(type=method.scheduler)
     return SearchSpec(space_path=str(table.space_path), num_samples=len(table.rows), objectives=OBJECTIVES,
-                      sampler=method.sampler, seed=seed, population_size=population_size,
-                      scheduler=SchedulerSpec(type=method.scheduler))
+                      sampler=method.sampler, seed=seed, population_size=population_size, scheduler=scheduler)
+
+
+def _scheduler(table: Table, method: Method, spec: SearchSpec, space: SearchSpace, seed: int) -> TrialScheduler:
+    if method.scheduler == SYNE_MOASHA:
+        from syne_moasha import SyneMOASHA  # needs syne-tune, which only this method uses
+
+        return SyneMOASHA(table.epochs, spec.scheduler.grace_epochs, spec.scheduler.reduction_factor, seed)
+    return build_scheduler(spec, table.epochs, None, PointKeyOf(space, NUM_CLASSES))
 
 
 def replay(table: Table, method: Method, seed: int, budget_s: float, concurrency: int = 2,
@@ -97,7 +128,7 @@ def replay(table: Table, method: Method, seed: int, budget_s: float, concurrency
     space = load_search_space(table.space_path)
     spec = _search_spec(table, method, seed, population_size)
     searcher = SegnasOptunaSearch(space, NUM_CLASSES, OBJECTIVES, build_sampler(spec), None, f"replay-{seed}")
-    scheduler = build_scheduler(spec, table.epochs, None, PointKeyOf(space, NUM_CLASSES))
+    scheduler = _scheduler(table, method, spec, space, seed)
     clock, device = 0.0, 0.0
     running: dict[str, dict[str, Any]] = {}
     events: list[tuple[float, int, str]] = []
@@ -137,6 +168,7 @@ def replay(table: Table, method: Method, seed: int, budget_s: float, concurrency
         decision = scheduler.on_trial_result(None, state["trial"], result)
         if epoch == table.epochs:
             del running[trial_id]
+            scheduler.on_trial_complete(None, state["trial"], result)
             searcher.on_trial_complete(trial_id, {**result, STATUS_KEY: "finished"})
             finished.append((row["miou"][-1], row["gmacs"]))
             curve.append((device, table.hypervolume(finished)))
@@ -163,7 +195,7 @@ def summarise(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndar
     mean = stack.mean(axis=0)
     if len(curves) < 2:
         return mean, mean, mean
-    t = T_975.get(len(curves) - 1, 1.96)
+    t = float(stats.t.ppf(0.975, len(curves) - 1))
     half = t * stack.std(axis=0, ddof=1) / math.sqrt(len(curves))
     return mean, mean - half, mean + half
 

@@ -30,7 +30,7 @@ def test_interrupted_search_exits_nonzero_and_the_same_command_continues(tmp_pat
     (tmp_path / "space.yaml").write_text(SPACE)
     spec = tmp_path / "spec.yaml"
     text = SPEC.replace("STORAGE", str(tmp_path / "runs")).replace("SPACE", str(tmp_path / "space.yaml"))
-    spec.write_text(text.replace("num_samples: 3", "num_samples: 2"))
+    spec.write_text(text.replace("num_samples: 4", "num_samples: 2"))
     exp_dir = tmp_path / "runs" / "ray_test"
     exp_dir.mkdir(parents=True)
     study = optuna.create_study(storage=f"sqlite:///{exp_dir / 'study.db'}", study_name="ray_test",

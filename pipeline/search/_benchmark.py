@@ -29,20 +29,12 @@ from typing import Any
 
 from pipeline.measure import LatencySettings, LatencyStats, collect_fingerprint
 from pipeline.specs._search import BenchmarkSpec
-from pipeline.training import ResourceError
+from pipeline.training import ResourceError, ray_node_id
 
 BENCHMARK_NAMESPACE = "segnas-benchmark"
 RUNTIME = "onnxruntime"
 PROVIDER = "CPUExecutionProvider"
 READY_TIMEOUT_S = 300.0  # the actor imports torch and ONNX Runtime; a loaded 2-core node takes tens of seconds
-
-
-def current_node_id() -> str:
-    """The Ray node id of this process; empty outside Ray."""
-    ray = sys.modules.get("ray")
-    if ray is None or not ray.is_initialized():
-        return ""
-    return str(ray.get_runtime_context().get_node_id())
 
 
 def _assigned_resources() -> dict[str, float]:
@@ -68,7 +60,7 @@ def run_benchmark(graphs: list[bytes], settings: LatencySettings,
 
     stats = time_graphs(graphs, settings, spec.threads)
     record = {
-        "node_id": current_node_id(),
+        "node_id": ray_node_id(),
         "hostname": socket.gethostname(),
         "resource": spec.resource,
         "assigned_resources": _assigned_resources(),
@@ -92,7 +84,7 @@ class BenchmarkActor:
         self.spec = spec
 
     def node_id(self) -> str:
-        return current_node_id()
+        return ray_node_id()
 
     def time(self, graphs: list[bytes], settings: LatencySettings) -> tuple[list[LatencyStats], dict[str, Any]]:
         return run_benchmark(graphs, settings, self.spec)

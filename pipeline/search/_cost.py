@@ -29,8 +29,9 @@ from pipeline.measure import (
     model_for_measurement,
     parameter_count,
 )
-from pipeline.search._benchmark import BenchmarkClient, current_node_id
+from pipeline.search._benchmark import BenchmarkClient
 from pipeline.specs._search import BudgetSpec, LatencySpec
+from pipeline.training import ray_node_id
 
 # Objective values Optuna is told for an infeasible point's metrics that were never measured
 # (latency of a model too large to time): worse than any real measurement, and finite, because
@@ -103,7 +104,7 @@ class CostGate:
                 failures[str(index)] = _root_cause(error)
         stats, record = self.benchmark.time(list(graphs.values()), settings)
         timed = dict(zip(graphs, stats))
-        trial_node = current_node_id()
+        trial_node = ray_node_id()
         record |= {"weights": weights, "trial_node_id": trial_node,
                    "same_node_as_trial": bool(trial_node) and trial_node == record["node_id"],
                    **({"export_failures": failures} if failures else {})}

@@ -20,12 +20,12 @@ from pipeline import metric_names as m
 from pipeline.deploy import latency_graph
 from pipeline.measure import LatencySettings, LatencyStats, model_for_measurement
 from pipeline.search import CostGate, TrialContext, load_search_space, resolve_point, search_trial_fn
-from pipeline.search._benchmark import check_benchmark_nodes, current_node_id, run_benchmark, without_benchmark
+from pipeline.search._benchmark import check_benchmark_nodes, run_benchmark, without_benchmark
 from pipeline.search._searcher import STATUS_KEY, TRIAL_NUMBER_KEY
 from pipeline.search._trial import BENCHMARK_KEY
 from pipeline.specs._search import BenchmarkSpec, BudgetSpec, LatencySpec
 from pipeline.storage import resolve_location
-from pipeline.training import ResourceError, ScalingSpec, TrainConfig, train_config_to_dict
+from pipeline.training import ResourceError, ScalingSpec, TrainConfig, ray_node_id, train_config_to_dict
 
 SPACE = load_search_space(Path(__file__).resolve().parent / "tiny_space.yaml")
 POINT = {"encoder": "eft", "eft.depths": "[1,1,1,1]", "eft.widths[3]": 64, "decoder": "mlp_head", "train.lr": 0.01}
@@ -46,7 +46,7 @@ def test_benchmark_times_graphs_and_records_where_and_how() -> None:
         assert 0 < timing.p10_ms <= timing.median_ms <= timing.p90_ms
     assert record["runtime"] == "onnxruntime" and record["runtime_version"] == onnxruntime.__version__
     assert record["provider"] == "CPUExecutionProvider" and record["threads"] == 1 and record["cpus"] == 1.0
-    assert record["hostname"] == socket.gethostname() and record["node_id"] == current_node_id()
+    assert record["hostname"] == socket.gethostname() and record["node_id"] == ray_node_id()
     assert record["resource"] == "segnas_benchmark" and record["input"] == [1, 3, 32, 32]
     assert record["warmup"] == 1 and record["repeats"] == 5
     assert record["fingerprint"]["device"] == "cpu" and record["fingerprint"]["cpu_model"]
@@ -106,7 +106,7 @@ def test_gate_times_ort_latency_before_training_for_its_budget(tmp_path: Path, m
     assert report[m.COST_ORT_LATENCY_MS] > 1e-6 and "cost/ort_latency_ms" in report["search/error"]
     record = json.loads(report[BENCHMARK_KEY])
     assert record["weights"] == "initial" and record["runtime"] == "onnxruntime"
-    assert record["trial_node_id"] == current_node_id()
+    assert record["trial_node_id"] == ray_node_id()
 
 
 def test_gate_within_the_ort_budget_passes_the_timing_to_training(tmp_path: Path) -> None:

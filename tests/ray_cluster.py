@@ -50,7 +50,7 @@ class RayCluster:
 
     def environment(self) -> dict[str, str]:
         """Environment of a client process (driver, `segnas submit`) of this cluster and no other."""
-        return {**_environ_without_ray(), "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token",
+        return {**environ_without_ray(), "RAY_ADDRESS": self.gcs_address, "RAY_AUTH_MODE": "token",
                 "RAY_AUTH_TOKEN": self.token}
 
 
@@ -75,16 +75,19 @@ def _node_ports(ports: Iterator[int]) -> list[str]:
     return [*(f"--{service}={next(ports)}" for service in services), f"--worker-port-list={workers}"]
 
 
-def _environ_without_ray() -> dict[str, str]:
+def environ_without_ray() -> dict[str, str]:
     """This process's environment less Ray's settings: the session's local head puts its address and
     its local-only switch there, which would point the cluster's nodes and clients at that head."""
     return {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
 
 
-def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path,
-                cpus: int | None = None) -> subprocess.Popen:
+def start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str, str], log: Path,
+               cpus: int | None = None, gpus: int = 0, resources: dict[str, float] | None = None) -> subprocess.Popen:
+    """One `ray start --block` node with every port its own, the custom resource of its name (and
+    `resources`), `gpus` logical GPUs; returns once the node says it runs."""
     cpus = NODE_CPUS[name] if cpus is None else cpus
-    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", f"--resources={json.dumps({name: 1})}",
+    common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", f"--num-gpus={gpus}",
+              f"--resources={json.dumps({name: 1, **(resources or {})})}",
               "--object-store-memory=80000000", "--disable-usage-stats", "--block"]
     ray = str(Path(sys.executable).with_name("ray"))
     process = subprocess.Popen([ray, "start", *args, *common, *_node_ports(ports)], env=env, stdout=open(log, "wb"),
@@ -92,13 +95,13 @@ def _start_node(name: str, args: list[str], ports: Iterator[int], env: dict[str,
     deadline = time.monotonic() + NODE_START_TIMEOUT_S
     while b"Ray runtime started" not in log.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
+            stop_nodes(process)
             pytest.fail(f"Ray node {name} did not start; log tail:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.3)
     return process
 
 
-def _stop(*processes: subprocess.Popen) -> None:
+def stop_nodes(*processes: subprocess.Popen) -> None:
     """SIGTERM to all at once (`ray start --block` then stops its raylet and workers), SIGKILL after 30 s."""
     running = [p for p in processes if p.poll() is None]
     for process in running:
@@ -128,7 +131,7 @@ def _alive_node_ids(cluster: RayCluster) -> dict[str, list[str]]:
 def _node_environment(cluster: RayCluster) -> dict[str, str]:
     # The job entrypoint `segnas ...` must resolve to this environment's script on every node.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**_environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token, "PATH": path}
+    return {**environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token, "PATH": path}
 
 
 def add_node(cluster: RayCluster, name: str, cpus: int = 1) -> str:
@@ -136,7 +139,7 @@ def add_node(cluster: RayCluster, name: str, cpus: int = 1) -> str:
     own), for a test to stop or kill without touching the session's nodes; its Ray node id."""
     ports = iter(free_ports(6 + WORKER_PORTS))
     args = [f"--address={cluster.gcs_address}", f"--temp-dir={cluster.temp_dir / name}"]
-    cluster.processes[name] = _start_node(name, args, ports, _node_environment(cluster),
+    cluster.processes[name] = start_node(name, args, ports, _node_environment(cluster),
                                           cluster.temp_dir / f"{name}.log", cpus)
     try:
         found = [node for node, resources in _alive_node_ids(cluster).items() if name in resources]
@@ -194,12 +197,12 @@ def memory_held(cluster: RayCluster, free: dict[str, int]) -> Iterator[None]:
         assert process.stdout is not None and process.stdout.readline().strip() == "held", "memory not held"
         yield
     finally:
-        _stop(process)
+        stop_nodes(process)
 
 
 def remove_node(cluster: RayCluster, name: str) -> None:
     """Stop a node added by `add_node` (what is left of it after a kill) and forget it."""
-    _stop(cluster.processes.pop(name))
+    stop_nodes(cluster.processes.pop(name))
     cluster.node_ids.pop(name, None)
 
 
@@ -213,14 +216,14 @@ def start_cluster(temp_dir: Path) -> RayCluster:
     cluster = RayCluster(f"127.0.0.1:{gcs}", f"http://127.0.0.1:{dashboard}", token, temp_dir)
     env = _node_environment(cluster)
     try:
-        cluster.processes["head"] = _start_node(
+        cluster.processes["head"] = start_node(
             "head", ["--head", f"--port={gcs}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
                      f"--ray-client-server-port={next(ports)}", f"--temp-dir={temp_dir / 'ray'}"],
             ports, env, temp_dir / "head.log")
         for name in WORKER_NODES:
             # A temp dir per node, as on separate machines: nodes sharing one would also share the
             # unpacked job packages, which one node's runtime-env agent may delete under another.
-            cluster.processes[name] = _start_node(
+            cluster.processes[name] = start_node(
                 name, [f"--address={cluster.gcs_address}", f"--temp-dir={temp_dir / name}"], ports, env,
                 temp_dir / f"{name}.log")
         alive = _alive_node_ids(cluster)
@@ -228,7 +231,7 @@ def start_cluster(temp_dir: Path) -> RayCluster:
             cluster.node_ids.update({name: node_id for name in ("head", *WORKER_NODES) if name in resources})
         assert sorted(cluster.node_ids) == sorted(("head", *WORKER_NODES)), alive
     except BaseException:
-        _stop(*cluster.processes.values())
+        stop_nodes(*cluster.processes.values())
         raise
     cluster.start_seconds = time.monotonic() - started
     return cluster
@@ -241,7 +244,7 @@ def ray_cluster() -> Iterator[RayCluster]:
     try:
         yield cluster
     finally:
-        _stop(*cluster.processes.values())
+        stop_nodes(*cluster.processes.values())
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 

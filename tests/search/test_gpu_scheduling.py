@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -138,64 +134,28 @@ print(json.dumps({"concurrency": concurrency, "refused": refused, "bundle": bund
                   "trials": [{k: r.get(k) for k in ("both_running", "node", "granted", "cuda_visible")}
                              for r in rows]}))
 """
-WORKER_PORTS = 24  # worker processes (actors) a node may start, one port each
-NODE_SERVICES = ("node-manager-port", "object-manager-port", "runtime-env-agent-port", "dashboard-agent-grpc-port",
-                 "dashboard-agent-listen-port", "metrics-export-port")
-
-
-def _start_node(args: list[str], accelerator: str, ports: Any, env: dict[str, str], log: Path) -> subprocess.Popen:
-    """One `ray start --block` node with 2 CPUs and 1 logical GPU announced as `accelerator`; every port its own."""
-    services = [f"--{service}={next(ports)}" for service in NODE_SERVICES]
-    workers = ",".join(str(next(ports)) for _ in range(WORKER_PORTS))
-    command = [str(Path(sys.executable).with_name("ray")), "start", *args, "--node-ip-address=127.0.0.1",
-               "--num-cpus=2", "--num-gpus=1", f"--resources={json.dumps({f'accelerator_type:{accelerator}': 1})}",
-               "--object-store-memory=80000000", "--disable-usage-stats", "--block", *services,
-               f"--worker-port-list={workers}"]
-    process = subprocess.Popen(command, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-                               start_new_session=True)
-    deadline = time.monotonic() + 120
-    while b"Ray runtime started" not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop_nodes(process)
-            pytest.fail(f"Ray node did not start; log tail:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.3)
-    return process
-
-
-def _stop_nodes(*processes: subprocess.Popen) -> None:
-    """SIGTERM to each `ray start --block` (which stops its raylet and workers), SIGKILL to its group after 30 s."""
-    for process in processes:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def t4_and_h100_cluster() -> Iterator[dict[str, str]]:
-    """A Ray instance of its own: a head announced as a T4 and a second node as an H100 (see
-    tests/ray_cluster.py for why every port is given); yields a driver's environment for it."""
-    from tests.ray_cluster import free_ports
+    """A Ray instance of its own, nodes started as in tests/ray_cluster.py (every port its own): a
+    head announced as a T4 and a second node as an H100, 2 CPUs and 1 logical GPU each; yields a
+    driver's environment for it."""
+    from tests.ray_cluster import WORKER_PORTS, environ_without_ray, free_ports, start_node, stop_nodes
 
     temp_dir = Path(tempfile.mkdtemp(prefix="segnas-gpu-", dir="/tmp"))  # Ray's socket paths must stay short
-    token = secrets.token_hex(32)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAY_")},
-           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
-    ports = iter(free_ports(4 + 2 * (len(NODE_SERVICES) + WORKER_PORTS)))
+    env = {**environ_without_ray(), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    ports = iter(free_ports(4 + 2 * (6 + WORKER_PORTS)))  # head's 4, and each node's 6 services and workers
     gcs = f"127.0.0.1:{next(ports)}"
     nodes = []
     try:
-        nodes.append(_start_node(["--head", f"--port={gcs.split(':')[1]}", f"--dashboard-port={next(ports)}",
-                                  "--dashboard-host=127.0.0.1", f"--ray-client-server-port={next(ports)}",
-                                  f"--temp-dir={temp_dir / 'head'}"], "T4", ports, env, temp_dir / "head.log"))
-        nodes.append(_start_node([f"--address={gcs}", f"--temp-dir={temp_dir / 'node'}"], "H100", ports, env,
-                                 temp_dir / "node.log"))
+        head = ["--head", f"--port={gcs.split(':')[1]}", f"--dashboard-port={next(ports)}",
+                "--dashboard-host=127.0.0.1", f"--ray-client-server-port={next(ports)}", f"--temp-dir={temp_dir / 'head'}"]
+        nodes.append(start_node("t4", head, ports, env, temp_dir / "head.log", cpus=2, gpus=1,
+                                resources={"accelerator_type:T4": 1}))
+        nodes.append(start_node("h100", [f"--address={gcs}", f"--temp-dir={temp_dir / 'node'}"], ports, env,
+                                temp_dir / "node.log", cpus=2, gpus=1, resources={"accelerator_type:H100": 1}))
         yield {**env, "RAY_ADDRESS": gcs}
     finally:
-        _stop_nodes(*reversed(nodes))
+        stop_nodes(*reversed(nodes))
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 

@@ -209,9 +209,10 @@ def test_node_lost_mid_trial_then_driver_killed(ray_cluster: RayCluster, s3_env:
     redone_node = len(at_kill[run]) - resumed_epoch  # epochs node_c completed that were trained again
     assert redone_node <= CHECKPOINT_EVERY, seen
 
-    summary = re.search(r"search node_loss: (\d+) trials run this time, (\d+) before \(resumed\)", logs)
+    # "N before (resumed)" is left out when no row was finished at the driver kill (timing decides).
+    summary = re.search(r"search node_loss: (\d+) trials run this time(?:, (\d+) before \(resumed\))?", logs)
     assert summary, logs[-4000:]
-    rerun, before = int(summary[1]), int(summary[2])
+    rerun, before = int(summary[1]), int(summary[2] or 0)
     assert before == len(rows_at_driver_kill) and rerun == 3 - before
     rows = _finished_rows(exp)
     assert len(rows) == 3 and len({r["trial_id"] for r in rows}) == 3  # nothing duplicated

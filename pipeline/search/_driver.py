@@ -17,7 +17,6 @@ callbacks are rebuilt from the spec each time; the scheduler's rung records from
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import os
@@ -374,8 +373,3 @@ def write_experiment_report(exp: Location) -> str:
 
 def _trial_name(trial: Any) -> str:
     return trial_name(int(trial.config[TRIAL_NUMBER_KEY]))
-
-
-def with_search(spec: Any, **changes: Any) -> Any:
-    """A copy of a job spec with its search section changed (tests, CLI overrides)."""
-    return dataclasses.replace(spec, search=dataclasses.replace(spec.search, **changes))
